@@ -1,0 +1,152 @@
+import type { Task } from '@sim/cpu';
+import { LocksError } from './errors.js';
+import type { LockdepMap } from './lockdep/index.js';
+import type { Locking } from './locking.js';
+
+/** `SPINLOCK_MAGIC` of kernel/locking/spinlock_debug.c, printed in spin_dump(). */
+const SPINLOCK_MAGIC = 'dead4ead';
+
+/**
+ * State every lock shares: its word in simulated memory, its lockdep map,
+ * its lock_stat id, who holds it now, and until when it was last held.
+ *
+ * Atomic code runs to completion, so between events a spinning lock is never
+ * held; contention shows in virtual time instead. A lock released at time
+ * `freeAt` on one CPU's clock is still held, as far as a CPU whose clock reads
+ * less is concerned: that CPU spins (or a trylock fails) until `freeAt`.
+ * @internal
+ */
+export class LockCore {
+  /** Physical address of the lock word. */
+  readonly addr: number;
+  /** Cache-model site id, `lock:<name>`. */
+  readonly site: number;
+  /** lock_stat id of the class. */
+  readonly statId: number;
+  /** CPU holding the lock now, or -1. */
+  ownerCpu = -1;
+  /** Task holding the lock now, or null. */
+  ownerTask: Task | null = null;
+  /** Virtual time of the current acquisition. */
+  acquiredAt = 0;
+  /** Virtual time of the last release. */
+  freeAt = 0;
+
+  constructor(
+    readonly locking: Locking,
+    readonly name: string,
+    readonly map: LockdepMap,
+  ) {
+    this.addr = map.addr;
+    this.site = locking.machine.siteId(`lock:${name}`);
+    this.statId = locking.stat.id(name);
+  }
+
+  /** Whether the lock is held right now by some context. */
+  isHeld(): boolean {
+    return this.ownerCpu >= 0;
+  }
+
+  /**
+   * Try the lock word. Returns false, touching the line as a failed
+   * `atomic_try_cmpxchg()` would, when held now or until later in virtual
+   * time. Models `do_raw_spin_trylock()`.
+   */
+  tryTake(): boolean {
+    const m = this.locking.machine;
+    if (this.ownerCpu >= 0 || m.now() < this.freeAt) {
+      m.load(this.addr, this.site);
+      this.locking.stat.tryFail[this.statId]! += 1;
+      return false;
+    }
+    this.take();
+    return true;
+  }
+
+  /**
+   * Spin until the lock is free in virtual time, then take it. A lock held
+   * right now can never be released while this CPU spins (the holder is this
+   * CPU's interrupted context, or a context that slept holding it), so that is
+   * reported as the kernel's spinlock debugging or soft-lockup watchdog would,
+   * and the simulation stops with a `DEADLOCK` error. Models
+   * `do_raw_spin_lock()` with CONFIG_DEBUG_SPINLOCK.
+   */
+  spin(): void {
+    const m = this.locking.machine;
+    if (this.ownerCpu >= 0) this.deadlock();
+    const now = m.now();
+    if (now < this.freeAt) {
+      const wait = this.freeAt - now;
+      m.charge(wait);
+      this.locking.stat.contended(this.statId, wait);
+    }
+    this.take();
+  }
+
+  private take(): void {
+    const m = this.locking.machine;
+    m.cmpxchg(this.addr, 0, m.cpu + 1, this.site);
+    this.ownerCpu = m.cpu;
+    this.ownerTask = m.current;
+    this.acquiredAt = m.now();
+    this.locking.stat.acq[this.statId]! += 1;
+  }
+
+  /** Release the word. Models `do_raw_spin_unlock()` (debug checks included). */
+  give(): void {
+    const m = this.locking.machine;
+    if (this.ownerCpu < 0) {
+      this.spinBug('already unlocked');
+      return;
+    }
+    if (this.ownerCpu !== m.cpu) this.spinBug('wrong CPU');
+    const now = m.now();
+    this.locking.stat.held(this.statId, now - this.acquiredAt);
+    m.store(this.addr, 0, this.site);
+    this.ownerCpu = -1;
+    this.ownerTask = null;
+    this.freeAt = m.now();
+  }
+
+  /** spin_dump(): "BUG: spinlock <msg> on CPU#N, comm/pid". */
+  spinBug(msg: string): void {
+    const m = this.locking.machine;
+    const cur = m.current;
+    const owner = this.ownerTask;
+    m.report({
+      kind: 'spinlock-bug',
+      lines: [
+        `BUG: spinlock ${msg} on CPU#${m.cpu}, ${cur.comm}/${cur.pid}`,
+        ` lock: ${this.name}+0x0/0x${(8).toString(16)}, .magic: ${SPINLOCK_MAGIC}, .owner: ${owner ? `${owner.comm}/${owner.pid}` : '<none>/-1'}, .owner_cpu: ${this.ownerCpu}`,
+      ],
+      details: {
+        lock: this.name,
+        message: msg,
+        ownerCpu: this.ownerCpu,
+        ownerPid: owner?.pid ?? -1,
+      },
+      withStack: true,
+    });
+  }
+
+  private deadlock(): never {
+    const m = this.locking.machine;
+    const cur = m.current;
+    if (this.ownerTask === cur || this.ownerCpu === m.cpu) {
+      this.spinBug(this.ownerTask === cur ? 'recursion' : 'cpu recursion');
+    } else {
+      m.report({
+        kind: 'soft-lockup',
+        lines: [
+          `watchdog: BUG: soft lockup - CPU#${m.cpu} stuck for 22s! [${cur.comm}:${cur.pid}]`,
+        ],
+        details: { lock: this.name, ownerCpu: this.ownerCpu },
+        withStack: true,
+      });
+    }
+    throw new LocksError(
+      'DEADLOCK',
+      `CPU#${m.cpu} (${cur.comm}/${cur.pid}) spins on ${this.name}, held by ${this.ownerTask ? `${this.ownerTask.comm}/${this.ownerTask.pid}` : 'nobody'} on CPU#${this.ownerCpu}: the simulated kernel would hang here`,
+    );
+  }
+}

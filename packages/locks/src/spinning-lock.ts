@@ -1,0 +1,149 @@
+import { LockCore } from './lock-core.js';
+import type { LockdepMap } from './lockdep/index.js';
+import type { Locking } from './locking.js';
+
+/**
+ * The spinning lock protocol shared by raw_spinlock_t and (off PREEMPT_RT)
+ * spinlock_t: disable preemption (and irqs or bottom halves for the `_irq*`
+ * and `_bh` forms), tell lockdep, then spin. Models
+ * include/linux/spinlock_api_smp.h (`__raw_spin_lock*()`).
+ * @public
+ */
+export class SpinningLock {
+  /** @internal */
+  readonly core: LockCore;
+  /** The lockdep map (`lock->dep_map`). */
+  readonly map: LockdepMap;
+
+  /** @internal */
+  constructor(
+    protected readonly locking: Locking,
+    /** Lock class name as lockdep prints it, e.g. `&zone->lock`. */
+    readonly name: string,
+    map: LockdepMap,
+  ) {
+    this.map = map;
+    this.core = new LockCore(locking, name, map);
+  }
+
+  /** Physical address of the lock word. */
+  get addr(): number {
+    return this.core.addr;
+  }
+
+  /** Whether some context holds the lock now. Models `spin_is_locked()`. */
+  isLocked(): boolean {
+    return this.core.isHeld();
+  }
+
+  /** Take the lock. Models `spin_lock()` / `raw_spin_lock()`. */
+  lock(): void {
+    this.locking.machine.preemptDisable();
+    this.acquireSpin(0);
+  }
+
+  /** Take a lock of the same class as one already held. Models `spin_lock_nested()`. */
+  lockNested(subclass: number): void {
+    this.locking.machine.preemptDisable();
+    this.acquireSpin(subclass);
+  }
+
+  /** Release the lock. Models `spin_unlock()`. */
+  unlock(): void {
+    this.releaseSpin();
+    this.locking.machine.preemptEnable();
+  }
+
+  /** Try once without spinning. Models `spin_trylock()`. */
+  trylock(): boolean {
+    const m = this.locking.machine;
+    m.preemptDisable();
+    if (this.core.tryTake()) {
+      this.locking.lockdep.acquire(this.map, 0, true, 0, 1, null);
+      return true;
+    }
+    m.preemptEnable();
+    return false;
+  }
+
+  /** Disable irqs, saving their state, and take the lock. Models `spin_lock_irqsave()`. */
+  lockIrqsave(): number {
+    const m = this.locking.machine;
+    const flags = m.localIrqSave();
+    m.preemptDisable();
+    this.acquireSpin(0);
+    return flags;
+  }
+
+  /**
+   * Release and restore irqs, where a pending interrupt is taken. Models
+   * `spin_unlock_irqrestore()`.
+   */
+  unlockIrqrestore(flags: number): void {
+    const m = this.locking.machine;
+    this.releaseSpin();
+    m.localIrqRestore(flags);
+    m.preemptEnable();
+    m.probe(this.locking.probeUnlockIrqrestore);
+  }
+
+  /** Try with irqs saved; returns the flags, or -1 (irqs restored) on failure. Models `spin_trylock_irqsave()`. */
+  trylockIrqsave(): number {
+    const m = this.locking.machine;
+    const flags = m.localIrqSave();
+    if (this.trylock()) return flags;
+    m.localIrqRestore(flags);
+    return -1;
+  }
+
+  /** Disable irqs and take the lock. Models `spin_lock_irq()`. */
+  lockIrq(): void {
+    const m = this.locking.machine;
+    m.localIrqDisable();
+    m.preemptDisable();
+    this.acquireSpin(0);
+  }
+
+  /** Release and enable irqs. Models `spin_unlock_irq()`. */
+  unlockIrq(): void {
+    const m = this.locking.machine;
+    this.releaseSpin();
+    m.localIrqEnable();
+    m.preemptEnable();
+  }
+
+  /** Disable bottom halves and take the lock. Models `spin_lock_bh()`. */
+  lockBh(): void {
+    const m = this.locking.machine;
+    m.localBhDisable();
+    m.preemptDisable();
+    this.acquireSpin(0);
+  }
+
+  /** Release and enable bottom halves (pending softirqs may run). Models `spin_unlock_bh()`. */
+  unlockBh(): void {
+    const m = this.locking.machine;
+    this.releaseSpin();
+    m.preemptEnable();
+    m.localBhEnable();
+  }
+
+  /** `spin_acquire()` then the arch lock: lockdep sees the attempt before any spinning. */
+  protected acquireSpin(subclass: number): void {
+    this.locking.lockdep.acquire(this.map, subclass, false, 0, 1, null);
+    this.core.spin();
+  }
+
+  /** `spin_release()` then the arch unlock. */
+  protected releaseSpin(): void {
+    this.locking.lockdep.lockRelease(this.map);
+    this.core.give();
+  }
+}
+
+/**
+ * raw_spinlock_t: always spins and disables preemption, on every preempt
+ * model, PREEMPT_RT included. Lockdep wait type {2:2}.
+ * @public
+ */
+export class RawSpinLock extends SpinningLock {}

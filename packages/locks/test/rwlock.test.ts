@@ -1,0 +1,87 @@
+import { describe, expect, it } from 'vitest';
+import { LocksError } from '../src/index.js';
+import { boot, kinds } from './fixtures/machine.js';
+
+describe('rwlock_t', () => {
+  it('readers share it; a writer waits for the last reader in virtual time', () => {
+    const { m, l } = boot('none');
+    const rw = l.rwLock('&tasklist_lock');
+    m.runOn(1, () => {
+      m.charge(20_000);
+      rw.readLock();
+      m.charge(1_000);
+      rw.readUnlock();
+    });
+    m.runOn(0, () => {
+      rw.readLock();
+      expect(rw.readerCount()).toBe(1);
+      rw.readUnlock();
+      rw.writeLock();
+      expect(m.clockOf(0)).toBeGreaterThanOrEqual(21_000);
+      rw.writeUnlock();
+    });
+    expect(kinds(m)).toEqual([]);
+  });
+
+  it('nested read locks on one CPU are fine; a write inside a read deadlocks', () => {
+    const { m, l } = boot('none');
+    const rw = l.rwLock('&rw');
+    m.runOn(0, () => {
+      rw.readLock();
+      rw.readLock();
+      rw.readUnlock();
+      rw.readUnlock();
+    });
+    expect(() =>
+      m.runOn(0, () => {
+        rw.readLock();
+        rw.writeLock();
+      }),
+    ).toThrow(LocksError);
+    expect(kinds(m)).toContain('lockdep-recursive');
+  });
+
+  it('write_trylock() fails while a reader holds it; read_trylock() succeeds', () => {
+    const { m, l } = boot('none');
+    const rw = l.rwLock('&rw');
+    m.runOn(0, () => {
+      rw.readLock();
+      expect(rw.writeTrylock()).toBe(false);
+      expect(rw.readTrylock()).toBe(true);
+      rw.readUnlock();
+      rw.readUnlock();
+      expect(rw.writeTrylock()).toBe(true);
+      expect(rw.isWriteLocked()).toBe(true);
+      rw.writeUnlock();
+    });
+  });
+
+  it('irqsave and bh forms restore the context', () => {
+    const { m, l } = boot('none');
+    const rw = l.rwLock('&rw');
+    m.runOn(0, () => {
+      const f = rw.writeLockIrqsave();
+      expect(m.irqsDisabled()).toBe(true);
+      rw.writeUnlockIrqrestore(f);
+      rw.readLockBh();
+      expect(m.inSoftirq()).toBe(true);
+      rw.readUnlockBh();
+      expect(m.preemptCount()).toBe(0);
+      expect(m.irqsDisabled()).toBe(false);
+    });
+  });
+
+  it('on RT rwlock_t sleeps: read_lock() under a raw spinlock is a sleep in atomic context', () => {
+    const { m, l } = boot('rt');
+    const raw = l.rawSpinLock('&raw');
+    const rw = l.rwLock('&rw');
+    m.runOn(0, () => {
+      raw.lock();
+      rw.readLock();
+      rw.readUnlock();
+      raw.unlock();
+    });
+    expect(kinds(m)).toContain('might-sleep');
+    expect(kinds(m)).toContain('lockdep-invalid-wait-context');
+  });
+});
