@@ -2,7 +2,7 @@
 export type LocksErrorCode = 'BAD_NAME' | 'BAD_ARGUMENT' | 'DEADLOCK' | 'NOT_OWNER';
 
 /**
- * A host-side error from @sim/locks. `DEADLOCK` is thrown after the kernel's
+ * A host-side error from \@sim/locks. `DEADLOCK` is thrown after the kernel's
  * report when the simulated kernel would hang for ever (a CPU spinning on a
  * lock its own context holds), so the simulation stops instead of looping.
  * @public

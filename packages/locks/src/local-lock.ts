@@ -10,7 +10,7 @@ import type { SpinLock } from './spinlock.js';
  * holder on the same CPU (an NMI, a tracing program) sees `isLocked()` and a
  * failing `trylock()`. On PREEMPT_RT it is a per-CPU spinlock_t taken with
  * migration disabled; `trylock()` fails at once in hardirq or NMI context and
- * `isLocked()` means "held by the current task". Lockdep wait type {3:3},
+ * `isLocked()` means "held by the current task". Lockdep wait type `{3:3}`,
  * LD_LOCK_PERCPU. Models include/linux/local_lock_internal.h.
  * @public
  */

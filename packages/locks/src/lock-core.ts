@@ -1,4 +1,4 @@
-import type { Task } from '@sim/cpu';
+import type { Machine, Task } from '@sim/cpu';
 import { LocksError } from './errors.js';
 import type { LockdepMap } from './lockdep/index.js';
 import type { Locking } from './locking.js';
@@ -31,12 +31,16 @@ export class LockCore {
   acquiredAt = 0;
   /** Virtual time of the last release. */
   freeAt = 0;
+  private readonly m: Machine;
+  private readonly rmwCost: number;
 
   constructor(
     readonly locking: Locking,
     readonly name: string,
     readonly map: LockdepMap,
   ) {
+    this.m = locking.machine;
+    this.rmwCost = locking.machine.costs.atomicRmw;
     this.addr = map.addr;
     this.site = locking.machine.siteId(`lock:${name}`);
     this.statId = locking.stat.id(name);
@@ -53,7 +57,7 @@ export class LockCore {
    * time. Models `do_raw_spin_trylock()`.
    */
   tryTake(): boolean {
-    const m = this.locking.machine;
+    const m = this.m;
     if (this.ownerCpu >= 0 || m.now() < this.freeAt) {
       m.load(this.addr, this.site);
       this.locking.stat.tryFail[this.statId]! += 1;
@@ -72,7 +76,7 @@ export class LockCore {
    * `do_raw_spin_lock()` with CONFIG_DEBUG_SPINLOCK.
    */
   spin(): void {
-    const m = this.locking.machine;
+    const m = this.m;
     if (this.ownerCpu >= 0) this.deadlock();
     const now = m.now();
     if (now < this.freeAt) {
@@ -83,10 +87,14 @@ export class LockCore {
     this.take();
   }
 
+  // The word is known to be free here, so the successful cmpxchg is a store
+  // of the owner plus the cost of the atomic read-modify-write.
   private take(): void {
-    const m = this.locking.machine;
-    m.cmpxchg(this.addr, 0, m.cpu + 1, this.site);
-    this.ownerCpu = m.cpu;
+    const m = this.m;
+    const cpu = m.cpu;
+    m.store(this.addr, cpu + 1, this.site);
+    m.charge(this.rmwCost);
+    this.ownerCpu = cpu;
     this.ownerTask = m.current;
     this.acquiredAt = m.now();
     this.locking.stat.acq[this.statId]! += 1;
@@ -94,14 +102,13 @@ export class LockCore {
 
   /** Release the word. Models `do_raw_spin_unlock()` (debug checks included). */
   give(): void {
-    const m = this.locking.machine;
+    const m = this.m;
     if (this.ownerCpu < 0) {
       this.spinBug('already unlocked');
       return;
     }
     if (this.ownerCpu !== m.cpu) this.spinBug('wrong CPU');
-    const now = m.now();
-    this.locking.stat.held(this.statId, now - this.acquiredAt);
+    this.locking.stat.held(this.statId, m.now() - this.acquiredAt);
     m.store(this.addr, 0, this.site);
     this.ownerCpu = -1;
     this.ownerTask = null;

@@ -27,7 +27,7 @@ export interface LockingOptions {
 }
 
 /**
- * What @sim/rcu plugs in so that PREEMPT_RT's implicit `rcu_read_lock()`
+ * What \@sim/rcu plugs in so that PREEMPT_RT's implicit `rcu_read_lock()`
  * inside spinlock_t and rwlock_t counts as an RCU reader.
  * @public
  */
@@ -146,7 +146,7 @@ export class Locking {
     this.lockdep.fsReclaimRelease(gfp, this.taskFlags());
   }
 
-  /** Install @sim/rcu's reader accounting for PREEMPT_RT sleeping locks. */
+  /** Install \@sim/rcu's reader accounting for PREEMPT_RT sleeping locks. */
   setRcuReadLockHooks(hooks: RcuReadLockHooks | null): void {
     this.rcuHooks = hooks;
   }

@@ -10,7 +10,7 @@ const MUTEX_SITE = 'kernel/locking/mutex.c:580';
 /**
  * struct mutex: a sleeping lock with an owner and FIFO hand-off to waiters.
  * `lock()` is a generator (it may sleep); `trylock()` and `unlock()` are
- * plain functions. Lockdep wait type {4:4}, so taking it under any spinning
+ * plain functions. Lockdep wait type `{4:4}`, so taking it under any spinning
  * lock or RCU read-side section is an Invalid wait context. Models
  * kernel/locking/mutex.c.
  * @public

@@ -12,7 +12,7 @@ const SPINLOCK_RT_SITE = 'kernel/locking/spinlock_rt.c:48';
  * disables preemption; readers are recursive for lockdep where the kernel's
  * `read_lock_is_recursive()` says so (in interrupt context with queued
  * rwlocks). On PREEMPT_RT a sleeping lock with the same pinning as
- * spinlock_t. Lockdep wait type {3:3}. Models include/linux/rwlock_api_smp.h
+ * spinlock_t. Lockdep wait type `{3:3}`. Models include/linux/rwlock_api_smp.h
  * and kernel/locking/spinlock_rt.c (`rt_read_lock()`, `rt_write_lock()`).
  * @public
  */

@@ -10,7 +10,7 @@ const SPINLOCK_RT_SITE = 'kernel/locking/spinlock_rt.c:48';
  * read-side section, and taking it is a sleep point, so taking it where the
  * caller may not sleep (under a raw spinlock, with preemption or irqs
  * disabled) reports "BUG: sleeping function called from invalid context at
- * kernel/locking/spinlock_rt.c". Lockdep wait type {3:3}. Models
+ * kernel/locking/spinlock_rt.c". Lockdep wait type `{3:3}`. Models
  * include/linux/spinlock_rt.h and kernel/locking/spinlock_rt.c.
  * @public
  */

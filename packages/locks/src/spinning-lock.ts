@@ -1,5 +1,6 @@
+import type { Machine } from '@sim/cpu';
 import { LockCore } from './lock-core.js';
-import type { LockdepMap } from './lockdep/index.js';
+import type { Lockdep, LockdepMap } from './lockdep/index.js';
 import type { Locking } from './locking.js';
 
 /**
@@ -14,6 +15,10 @@ export class SpinningLock {
   readonly core: LockCore;
   /** The lockdep map (`lock->dep_map`). */
   readonly map: LockdepMap;
+  /** @internal */
+  protected readonly m: Machine;
+  /** @internal */
+  protected readonly ld: Lockdep;
 
   /** @internal */
   constructor(
@@ -23,6 +28,8 @@ export class SpinningLock {
     map: LockdepMap,
   ) {
     this.map = map;
+    this.m = locking.machine;
+    this.ld = locking.lockdep;
     this.core = new LockCore(locking, name, map);
   }
 
@@ -38,8 +45,9 @@ export class SpinningLock {
 
   /** Take the lock. Models `spin_lock()` / `raw_spin_lock()`. */
   lock(): void {
-    this.locking.machine.preemptDisable();
-    this.acquireSpin(0);
+    this.m.preemptDisable();
+    this.ld.acquire(this.map, 0, false, 0, 1, null);
+    this.core.spin();
   }
 
   /** Take a lock of the same class as one already held. Models `spin_lock_nested()`. */
@@ -50,8 +58,9 @@ export class SpinningLock {
 
   /** Release the lock. Models `spin_unlock()`. */
   unlock(): void {
-    this.releaseSpin();
-    this.locking.machine.preemptEnable();
+    this.ld.lockRelease(this.map);
+    this.core.give();
+    this.m.preemptEnable();
   }
 
   /** Try once without spinning. Models `spin_trylock()`. */
@@ -130,20 +139,20 @@ export class SpinningLock {
 
   /** `spin_acquire()` then the arch lock: lockdep sees the attempt before any spinning. */
   protected acquireSpin(subclass: number): void {
-    this.locking.lockdep.acquire(this.map, subclass, false, 0, 1, null);
+    this.ld.acquire(this.map, subclass, false, 0, 1, null);
     this.core.spin();
   }
 
   /** `spin_release()` then the arch unlock. */
   protected releaseSpin(): void {
-    this.locking.lockdep.lockRelease(this.map);
+    this.ld.lockRelease(this.map);
     this.core.give();
   }
 }
 
 /**
  * raw_spinlock_t: always spins and disables preemption, on every preempt
- * model, PREEMPT_RT included. Lockdep wait type {2:2}.
+ * model, PREEMPT_RT included. Lockdep wait type `{2:2}`.
  * @public
  */
 export class RawSpinLock extends SpinningLock {}

@@ -1,0 +1,130 @@
+/**
+ * The simulated call chain: per-CPU stacks of interned function names that
+ * subsystems push and pop on their entry points (`fnEnter`/`fnExit`), so that
+ * reports can print a "Call Trace:" the way `dump_stack()` walks the real one.
+ * A task's frames travel with it across context switches.
+ */
+
+/** Most frames kept per CPU; deeper calls are counted but not recorded. @public */
+export const MAX_CALL_DEPTH = 128;
+
+/** Frame id marking entry into hardirq context. @internal */
+export const FRAME_IRQ = 1;
+/** Frame id marking entry into NMI context. @internal */
+export const FRAME_NMI = 2;
+/** Frame id marking softirqs run on the softirq stack from task context. @internal */
+export const FRAME_SOFTIRQ = 3;
+
+/**
+ * Interned function names and the per-CPU frame stacks.
+ * @internal
+ */
+export class CallChain {
+  readonly stack: Int32Array;
+  readonly depth: Int32Array;
+  private readonly names: string[] = ['?', '<IRQ>', '<NMI>', '<SOFTIRQ>'];
+  private readonly ids = new Map<string, number>();
+
+  constructor(nrCpus: number) {
+    this.stack = new Int32Array(nrCpus * MAX_CALL_DEPTH);
+    this.depth = new Int32Array(nrCpus);
+  }
+
+  id(name: string): number {
+    let id = this.ids.get(name);
+    if (id === undefined) {
+      id = this.names.length;
+      this.names.push(name);
+      this.ids.set(name, id);
+    }
+    return id;
+  }
+
+  name(id: number): string {
+    return this.names[id] ?? '?';
+  }
+
+  enter(c: number, id: number): void {
+    const d = this.depth[c]!;
+    if (d < MAX_CALL_DEPTH) this.stack[c * MAX_CALL_DEPTH + d] = id;
+    this.depth[c] = d + 1;
+  }
+
+  exit(c: number): void {
+    const d = this.depth[c]!;
+    if (d > 0) this.depth[c] = d - 1;
+  }
+
+  /** Innermost recorded frame of CPU `c` (0 when empty). */
+  top(c: number): number {
+    const d = Math.min(this.depth[c]!, MAX_CALL_DEPTH);
+    return d > 0 ? this.stack[c * MAX_CALL_DEPTH + d - 1]! : 0;
+  }
+
+  /** Save the frames of the task leaving CPU `c`. */
+  save(c: number): Int32Array | null {
+    const d = Math.min(this.depth[c]!, MAX_CALL_DEPTH);
+    if (d === 0) return null;
+    const base = c * MAX_CALL_DEPTH;
+    return this.stack.slice(base, base + d);
+  }
+
+  /** Install the frames of the task entering CPU `c`. */
+  restore(c: number, frames: Int32Array | null): void {
+    if (frames === null) {
+      this.depth[c] = 0;
+      return;
+    }
+    this.stack.set(frames, c * MAX_CALL_DEPTH);
+    this.depth[c] = frames.length;
+  }
+
+  /** Names of the recorded frames of CPU `c`, innermost first, markers included. */
+  frames(c: number): number[] {
+    const d = Math.min(this.depth[c]!, MAX_CALL_DEPTH);
+    const out: number[] = [];
+    for (let i = d - 1; i >= 0; i--) out.push(this.stack[c * MAX_CALL_DEPTH + i]!);
+    return out;
+  }
+
+  /** Plain function names of CPU `c`, innermost first, without context markers. */
+  names_(c: number): string[] {
+    const out: string[] = [];
+    for (const id of this.frames(c)) if (id > FRAME_SOFTIRQ) out.push(this.name(id));
+    return out;
+  }
+
+  /**
+   * Format the "Call Trace:" block: `extra` frames (innermost first) sit on top
+   * of CPU `c`'s recorded chain; context markers become ` <IRQ>`/` </IRQ>` etc.
+   */
+  format(c: number, extra: readonly string[]): string[] {
+    const ids = this.frames(c);
+    // Split innermost-first frames into segments at context markers; a
+    // segment belongs to the context whose marker lies just outside it.
+    const segments: { ctx: string; frames: string[] }[] = [{ ctx: 'TASK', frames: [...extra] }];
+    for (const id of ids) {
+      const marker = markerName(id);
+      if (marker !== null) {
+        segments[segments.length - 1]!.ctx = marker;
+        segments.push({ ctx: 'TASK', frames: [] });
+      } else {
+        segments[segments.length - 1]!.frames.push(this.name(id));
+      }
+    }
+    const lines: string[] = ['Call Trace:'];
+    for (const seg of segments) {
+      lines.push(` <${seg.ctx}>`);
+      for (const f of seg.frames) lines.push(` ${f}`);
+      lines.push(` </${seg.ctx}>`);
+    }
+    return lines;
+  }
+}
+
+function markerName(id: number): string | null {
+  if (id === FRAME_IRQ) return 'IRQ';
+  if (id === FRAME_NMI) return 'NMI';
+  if (id === FRAME_SOFTIRQ) return 'SOFTIRQ';
+  return null;
+}
