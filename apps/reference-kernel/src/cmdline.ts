@@ -97,7 +97,13 @@ export function memparse(text: string): number {
   return Number(m[1]) * SIZE_UNITS[m[2]!.toUpperCase()]!;
 }
 
-function sizeParam(name: string, def: string, min: number, max: number, doc: string): BootParam<number> {
+function sizeParam(
+  name: string,
+  def: string,
+  min: number,
+  max: number,
+  doc: string,
+): BootParam<number> {
   return {
     name,
     defaultText: def,
@@ -147,34 +153,108 @@ function cpulistParam(name: string, doc: string): BootParam<readonly number[]> {
 export const BOOT_PARAMS = [
   intParam('nr_cpus', 4, 1, 1024, 'Number of simulated CPUs.'),
   sizeParam('mem', '512M', 16 * 1024 ** 2, 64 * 1024 ** 3, 'Physical memory size.'),
-  enumParam('preempt', 'full', ['none', 'voluntary', 'full', 'rt'] as const, 'Preemption model; `rt` is PREEMPT_RT.'),
-  enumParam('hz', '1000', ['100', '250', '300', '1000'] as const, 'Scheduler tick rate (CONFIG_HZ).'),
+  enumParam(
+    'preempt',
+    'full',
+    ['none', 'voluntary', 'full', 'rt'] as const,
+    'Preemption model; `rt` is PREEMPT_RT.',
+  ),
+  enumParam(
+    'hz',
+    '1000',
+    ['100', '250', '300', '1000'] as const,
+    'Scheduler tick rate (CONFIG_HZ).',
+  ),
   intParam('seed', 1, 0, 2 ** 31 - 1, 'Seed of the machine PRNG; same seed, same output.'),
   boolParam('lockdep', true, 'CONFIG_PROVE_LOCKING: lockdep validation.'),
-  boolParam('lockdep.keep_going', false, 'Keep reporting after the first lockdep splat (the kernel stops).'),
+  boolParam(
+    'lockdep.keep_going',
+    false,
+    'Keep reporting after the first lockdep splat (the kernel stops).',
+  ),
   boolParam('panic_on_warn', false, 'Panic (stop the run) on the first WARN or BUG report.'),
-  enumParam('slab', 'slub', ['slub', 'sheaves'] as const, 'Slab allocator: the SLUB per-CPU slab design (up to 6.x) or sheaves (7.0).'),
+  enumParam(
+    'slab',
+    'slub',
+    ['slub', 'sheaves'] as const,
+    'Slab allocator: the SLUB per-CPU slab design (up to 6.x) or sheaves (7.0).',
+  ),
   enumParam(
     'kfree_rcu',
     'batched',
     ['batched', 'sheaf', 'per-object', 'offset-2008', 'naive-atomic-alloc'] as const,
     'kvfree_rcu() design: page arrays (today), rcu sheaf, one call_rcu per object, the 2008 offset-in-func proposal, or GFP_ATOMIC page allocation in any context.',
   ),
-  boolParam('kfree_rcu.no_locks', false, 'With `kfree_rcu=naive-atomic-alloc`, add the never-merged `__GFP_NO_LOCKS`.'),
-  intParam('rcutree.rcu_min_cached_objs', 5, 0, 100000, 'Pages of pointer arrays each CPU keeps cached for kvfree_rcu().'),
-  intParam('rcutree.rcu_delay_page_cache_fill_msec', 5000, 0, 100000, 'Back-off before refilling the kvfree_rcu page cache after memory pressure.'),
-  intParam('rcutree.blimit', 10, 1, 10000, 'Callbacks invoked per RCU softirq pass while the queue is short.'),
-  intParam('rcutree.qhimark', 10000, 1, 1000000, 'Queue length above which the batch limit is lifted.'),
-  intParam('rcutree.qlowmark', 100, 0, 1000000, 'Queue length below which the batch limit returns.'),
+  boolParam(
+    'kfree_rcu.no_locks',
+    false,
+    'With `kfree_rcu=naive-atomic-alloc`, add the never-merged `__GFP_NO_LOCKS`.',
+  ),
+  intParam(
+    'rcutree.rcu_min_cached_objs',
+    5,
+    0,
+    100000,
+    'Pages of pointer arrays each CPU keeps cached for kvfree_rcu().',
+  ),
+  intParam(
+    'rcutree.rcu_delay_page_cache_fill_msec',
+    5000,
+    0,
+    100000,
+    'Back-off before refilling the kvfree_rcu page cache after memory pressure.',
+  ),
+  intParam(
+    'rcutree.blimit',
+    10,
+    1,
+    10000,
+    'Callbacks invoked per RCU softirq pass while the queue is short.',
+  ),
+  intParam(
+    'rcutree.qhimark',
+    10000,
+    1,
+    1000000,
+    'Queue length above which the batch limit is lifted.',
+  ),
+  intParam(
+    'rcutree.qlowmark',
+    100,
+    0,
+    1000000,
+    'Queue length below which the batch limit returns.',
+  ),
   intParam('rcutree.rcu_fanout_leaf', 16, 2, 64, 'CPUs per leaf rcu_node.'),
-  intParam('rcupdate.rcu_cpu_stall_timeout', 21, 3, 300, 'Seconds before an RCU CPU stall warning.'),
+  intParam(
+    'rcupdate.rcu_cpu_stall_timeout',
+    21,
+    3,
+    300,
+    'Seconds before an RCU CPU stall warning.',
+  ),
   boolParam('rcupdate.rcu_expedited', false, 'Make synchronize_rcu() expedited.'),
   cpulistParam('rcu_nocbs', 'CPUs whose RCU callbacks are offloaded to rcuo kthreads.'),
-  intParam('min_free_kbytes', 0, 0, 1048576, 'vm.min_free_kbytes; 0 computes it from memory size as the kernel does.'),
+  intParam(
+    'min_free_kbytes',
+    0,
+    0,
+    1048576,
+    'vm.min_free_kbytes; 0 computes it from memory size as the kernel does.',
+  ),
   intParam('watermark_scale_factor', 10, 1, 3000, 'vm.watermark_scale_factor.'),
-  boolParam('page_alloc.trylock_first', true, 'Take zone->lock with a trylock first (6.15+); 0 restores the 2020 behaviour of always spinning.'),
+  boolParam(
+    'page_alloc.trylock_first',
+    true,
+    'Take zone->lock with a trylock first (6.15+); 0 restores the 2020 behaviour of always spinning.',
+  ),
   boolParam('page_alloc.pcp', true, 'Per-CPU page lists.'),
-  enumParam('slab_debug', 'off', ['off', 'F', 'FZ', 'FZP', 'FZPU'] as const, 'SLUB debugging flags for every cache (F sanity, Z red zone, P poison, U user tracking).'),
+  enumParam(
+    'slab_debug',
+    'off',
+    ['off', 'F', 'FZ', 'FZP', 'FZPU'] as const,
+    'SLUB debugging flags for every cache (F sanity, Z red zone, P poison, U user tracking).',
+  ),
   boolParam('kasan', false, 'KASAN-like checked loads and stores on slab objects.'),
   sizeParam('cache.l1d', '48K', 1024, 1024 ** 2, 'Per-CPU L1 data cache size.'),
   sizeParam('cache.l2', '2M', 64 * 1024, 64 * 1024 ** 2, 'Per-CPU L2 cache size.'),
@@ -218,7 +298,11 @@ export function nearestParam(name: string): string {
 }
 
 /** The parsed, validated command line: every parameter present, defaults filled in. */
-export type BootOptions = { readonly [K in BootParamName]: ReturnType<Extract<(typeof BOOT_PARAMS)[number], { name: K }>['parse']> };
+export type BootOptions = {
+  readonly [K in BootParamName]: ReturnType<
+    Extract<(typeof BOOT_PARAMS)[number], { name: K }>['parse']
+  >;
+};
 
 /**
  * Parse a kernel-style command line (`nr_cpus=8 preempt=rt lockdep=1 …`).
@@ -235,7 +319,11 @@ export function parseCmdline(cmdline: string): BootOptions {
     const name = eq < 0 ? word : word.slice(0, eq);
     const value = eq < 0 ? '1' : word.slice(eq + 1);
     if (name === '') {
-      throw new BootParamError('MALFORMED', word, `malformed boot parameter '${word}': expected name=value`);
+      throw new BootParamError(
+        'MALFORMED',
+        word,
+        `malformed boot parameter '${word}': expected name=value`,
+      );
     }
     const p = BY_NAME.get(name);
     if (p === undefined) {

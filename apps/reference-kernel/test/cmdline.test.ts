@@ -27,7 +27,13 @@ describe('kernel command line', () => {
     const o = parseCmdline(
       'nr_cpus=8 preempt=rt slab=sheaves kfree_rcu=batched rcutree.rcu_min_cached_objs=5 mem=512M lockdep=1 seed=42',
     );
-    expect(o).toMatchObject({ nr_cpus: 8, preempt: 'rt', slab: 'sheaves', seed: 42, lockdep: true });
+    expect(o).toMatchObject({
+      nr_cpus: 8,
+      preempt: 'rt',
+      slab: 'sheaves',
+      seed: 42,
+      lockdep: true,
+    });
   });
 
   it('reads sizes, cpulists and bare flags as the kernel does', () => {
@@ -53,7 +59,9 @@ describe('kernel command line', () => {
     expect(err(() => parseCmdline('nr_cpus=0')).message).toContain('1 to 1024');
     expect(err(() => parseCmdline('mem=lots')).message).toContain('K/M/G');
     expect(err(() => parseCmdline('nr_cpus=2 rcu_nocbs=3')).param).toBe('rcu_nocbs');
-    expect(err(() => parseCmdline('rcutree.qlowmark=500 rcutree.qhimark=100')).code).toBe('BAD_VALUE');
+    expect(err(() => parseCmdline('rcutree.qlowmark=500 rcutree.qhimark=100')).code).toBe(
+      'BAD_VALUE',
+    );
     expect(err(() => parseCmdline('seed=1 seed=2')).code).toBe('DUPLICATE');
     expect(err(() => parseCmdline('=3')).code).toBe('MALFORMED');
   });
