@@ -1,5 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { registerCompare } from './commands/compare.js';
 import { registerGfp } from './commands/gfp.js';
+import { registerList } from './commands/list.js';
+import { registerRun } from './commands/run.js';
 import { type CliIo, processIo, UsageError } from './io.js';
 
 /** Build the `reference-kernel` program; each command registers itself here. */
@@ -11,6 +14,9 @@ export function buildProgram(io: CliIo): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
     .showSuggestionAfterError(true);
+  registerRun(program, io);
+  registerCompare(program, io);
+  registerList(program, io);
   registerGfp(program, io);
   return program;
 }

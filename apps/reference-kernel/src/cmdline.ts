@@ -21,9 +21,9 @@ export class BootParamError extends Error {
 type Parsed = number | boolean | string | readonly number[];
 
 /** One boot parameter. */
-export interface BootParam<T extends Parsed = Parsed> {
+export interface BootParam<T extends Parsed = Parsed, N extends string = string> {
   /** As typed on the command line, e.g. `rcutree.blimit`. */
-  readonly name: string;
+  readonly name: N;
   /** The default, as typed on the command line. */
   readonly defaultText: string;
   /** Accepted values, for messages and the README. */
@@ -34,13 +34,13 @@ export interface BootParam<T extends Parsed = Parsed> {
   parse(text: string): T;
 }
 
-function intParam(
-  name: string,
+function intParam<N extends string>(
+  name: N,
   def: number,
   min: number,
   max: number,
   doc: string,
-): BootParam<number> {
+): BootParam<number, N> {
   return {
     name,
     defaultText: String(def),
@@ -55,7 +55,7 @@ function intParam(
   };
 }
 
-function boolParam(name: string, def: boolean, doc: string): BootParam<boolean> {
+function boolParam<N extends string>(name: N, def: boolean, doc: string): BootParam<boolean, N> {
   return {
     name,
     defaultText: def ? '1' : '0',
@@ -70,12 +70,12 @@ function boolParam(name: string, def: boolean, doc: string): BootParam<boolean> 
   };
 }
 
-function enumParam<T extends string>(
-  name: string,
+function enumParam<T extends string, N extends string>(
+  name: N,
   def: T,
   values: readonly T[],
   doc: string,
-): BootParam<string> {
+): BootParam<T, N> {
   return {
     name,
     defaultText: def,
@@ -83,7 +83,7 @@ function enumParam<T extends string>(
     doc,
     parse(text) {
       if (!(values as readonly string[]).includes(text)) throw 'not one of the accepted values';
-      return text;
+      return text as T;
     },
   };
 }
@@ -139,7 +139,7 @@ export function cpulistParse(text: string): number[] {
   return [...out].sort((x, y) => x - y);
 }
 
-function cpulistParam(name: string, doc: string): BootParam<readonly number[]> {
+function cpulistParam<N extends string>(name: N, doc: string): BootParam<readonly number[], N> {
   return {
     name,
     defaultText: '',
@@ -260,12 +260,49 @@ export const BOOT_PARAMS = [
   sizeParam('cache.l2', '2M', 64 * 1024, 64 * 1024 ** 2, 'Per-CPU L2 cache size.'),
   sizeParam('cache.llc', '32M', 256 * 1024, 1024 ** 3, 'Shared last-level cache size.'),
   intParam('cache.dram_ns', 80, 1, 1000, 'DRAM access latency in ns.'),
-] as const satisfies readonly BootParam[];
+] as const;
 
 /** Parameter names. */
-export type BootParamName = (typeof BOOT_PARAMS)[number]['name'];
+export type BootParamName = keyof BootOptions;
 
-const BY_NAME = new Map<string, BootParam>(BOOT_PARAMS.map((p) => [p.name, p]));
+/** The parsed, validated command line: every parameter present, defaults filled in. */
+export interface BootOptions {
+  readonly nr_cpus: number;
+  readonly mem: number;
+  readonly preempt: 'none' | 'voluntary' | 'full' | 'rt';
+  readonly hz: '100' | '250' | '300' | '1000';
+  readonly seed: number;
+  readonly lockdep: boolean;
+  readonly 'lockdep.keep_going': boolean;
+  readonly panic_on_warn: boolean;
+  readonly slab: 'slub' | 'sheaves';
+  readonly kfree_rcu: 'batched' | 'sheaf' | 'per-object' | 'offset-2008' | 'naive-atomic-alloc';
+  readonly 'slab.nolock_defer': 'per-cpu' | 'per-cache';
+  readonly 'kfree_rcu.no_locks': boolean;
+  readonly 'rcutree.rcu_min_cached_objs': number;
+  readonly 'rcutree.rcu_delay_page_cache_fill_msec': number;
+  readonly 'rcutree.blimit': number;
+  readonly 'rcutree.qhimark': number;
+  readonly 'rcutree.qlowmark': number;
+  readonly 'rcutree.rcu_fanout_leaf': number;
+  readonly 'rcupdate.rcu_cpu_stall_timeout': number;
+  readonly 'rcupdate.rcu_expedited': boolean;
+  readonly rcu_nocbs: readonly number[];
+  readonly min_free_kbytes: number;
+  readonly watermark_scale_factor: number;
+  readonly 'page_alloc.trylock_first': boolean;
+  readonly 'page_alloc.pcp': boolean;
+  readonly slab_debug: 'off' | 'F' | 'FZ' | 'FZP' | 'FZPU';
+  readonly kasan: boolean;
+  readonly 'cache.l1d': number;
+  readonly 'cache.l2': number;
+  readonly 'cache.llc': number;
+  readonly 'cache.dram_ns': number;
+}
+
+const BY_NAME = new Map<string, BootParam>(
+  BOOT_PARAMS.map((p) => [p.name as string, p as BootParam]),
+);
 
 function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -296,13 +333,6 @@ export function nearestParam(name: string): string {
   }
   return best;
 }
-
-/** The parsed, validated command line: every parameter present, defaults filled in. */
-export type BootOptions = {
-  readonly [K in BootParamName]: ReturnType<
-    Extract<(typeof BOOT_PARAMS)[number], { name: K }>['parse']
-  >;
-};
 
 /**
  * Parse a kernel-style command line (`nr_cpus=8 preempt=rt lockdep=1 …`).
@@ -365,14 +395,14 @@ export function parseCmdline(cmdline: string): BootOptions {
       `rcu_nocbs names CPU ${bad} but nr_cpus=${out.nr_cpus}; accepted: CPUs 0 to ${(out.nr_cpus as number) - 1}`,
     );
   }
-  return out as BootOptions;
+  return out as unknown as BootOptions;
 }
 
 /** Render the options back as a canonical command line (every parameter, table order). */
 export function formatCmdline(o: BootOptions, onlyNonDefault = false): string {
   const words: string[] = [];
   for (const p of BOOT_PARAMS) {
-    const v = (o as Record<string, Parsed>)[p.name]!;
+    const v = (o as unknown as Record<string, Parsed>)[p.name]!;
     const text = Array.isArray(v)
       ? (v as number[]).join(',')
       : typeof v === 'boolean'

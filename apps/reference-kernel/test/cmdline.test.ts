@@ -72,6 +72,10 @@ describe('kernel command line', () => {
     expect(formatCmdline(o, true)).toBe('nr_cpus=2 mem=64M preempt=none rcu_nocbs=1 kasan=1');
   });
 
+  it('has one BootOptions field per parameter', () => {
+    expect(Object.keys(parseCmdline('')).sort()).toEqual(BOOT_PARAMS.map((p) => p.name).sort());
+  });
+
   it('parses every default as valid', () => {
     for (const p of BOOT_PARAMS) expect(() => p.parse(p.defaultText)).not.toThrow();
   });
