@@ -185,6 +185,12 @@ export const BOOT_PARAMS = [
     ['batched', 'sheaf', 'per-object', 'offset-2008', 'naive-atomic-alloc'] as const,
     'kvfree_rcu() design: page arrays (today), rcu sheaf, one call_rcu per object, the 2008 offset-in-func proposal, or GFP_ATOMIC page allocation in any context.',
   ),
+  enumParam(
+    'slab.nolock_defer',
+    'per-cpu',
+    ['per-cpu', 'per-cache'] as const,
+    'Where kfree_nolock() parks frees it cannot do now: one list per CPU (what landed) or per cache (first proposal).',
+  ),
   boolParam(
     'kfree_rcu.no_locks',
     false,

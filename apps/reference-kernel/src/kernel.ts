@@ -34,7 +34,7 @@ export function formatRcuStats(rcu: Rcu): string {
     if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'string') {
       lines.push(`${prefix}: ${v}`);
     } else if (Array.isArray(v)) {
-      v.forEach((x, i) => walk(`${prefix}[${i}]`, x));
+      for (let i = 0; i < v.length; i++) walk(`${prefix}[${i}]`, v[i]);
     } else if (v !== null && typeof v === 'object') {
       for (const [k, x] of Object.entries(v)) walk(prefix === '' ? k : `${prefix}.${k}`, x);
     }
