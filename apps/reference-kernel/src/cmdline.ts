@@ -1,3 +1,5 @@
+import { CacheConfigError, makeCacheConfig, validateCacheConfig } from '@sim/cpu';
+
 /**
  * The kernel command line of the reference kernel: one table of parameters,
  * spelled as Linux spells them where Linux has them, each with its type,
@@ -347,7 +349,7 @@ export function nearestParam(name: string): string {
  */
 export function parseCmdline(cmdline: string): BootOptions {
   const out: Record<string, Parsed> = {};
-  const seen = new Set<string>();
+  const given = new Map<string, string>();
   for (const p of BOOT_PARAMS) out[p.name] = p.parse(p.defaultText);
   for (const word of cmdline.trim().split(/\s+/)) {
     if (word === '') continue;
@@ -371,10 +373,10 @@ export function parseCmdline(cmdline: string): BootOptions {
         near,
       );
     }
-    if (seen.has(name)) {
+    if (given.has(name)) {
       throw new BootParamError('DUPLICATE', name, `boot parameter '${name}' is given twice`);
     }
-    seen.add(name);
+    given.set(name, value);
     try {
       out[name] = p.parse(value);
     } catch (why) {
@@ -390,6 +392,31 @@ export function parseCmdline(cmdline: string): BootOptions {
       'BAD_VALUE',
       'rcutree.qlowmark',
       `rcutree.qlowmark=${out['rcutree.qlowmark']} is above rcutree.qhimark=${out['rcutree.qhimark']}; accepted: qlowmark <= qhimark`,
+    );
+  }
+  // The cache geometry must be buildable (whole, power-of-two set counts).
+  const CACHE_FIELD: Readonly<Record<string, string>> = {
+    l1: 'cache.l1d',
+    l2: 'cache.l2',
+    llc: 'cache.llc',
+    dramLatencyNs: 'cache.dram_ns',
+  };
+  try {
+    validateCacheConfig(
+      makeCacheConfig({
+        l1: { sizeBytes: out['cache.l1d'] as number },
+        l2: { sizeBytes: out['cache.l2'] as number },
+        llc: { sizeBytes: out['cache.llc'] as number },
+        dramLatencyNs: out['cache.dram_ns'] as number,
+      }),
+    );
+  } catch (e) {
+    if (!(e instanceof CacheConfigError)) throw e;
+    const param = CACHE_FIELD[e.field.split('.')[0]!] ?? 'cache.l1d';
+    throw new BootParamError(
+      'BAD_VALUE',
+      param,
+      `bad cache geometry for ${param}=${given.get(param) ?? BY_NAME.get(param)?.defaultText}: ${e.message}`,
     );
   }
   const nocbs = out.rcu_nocbs as readonly number[];

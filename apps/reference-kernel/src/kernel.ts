@@ -79,26 +79,26 @@ export interface Kernel {
   checkInvariants(): string[];
 }
 
-// @sim/slab takes pages by pfn with -1 for failure; the buddy returns null.
+// @sim/slab and @sim/buddy both speak pfns with -1 (NO_PAGE) for failure.
 function slabPagesOf(b: BuddyAllocator): SlabPageAllocator {
   return {
-    allocPages: (gfp, order) => b.allocPages(gfp, order) ?? -1,
+    allocPages: (gfp, order) => b.allocPages(gfp, order),
     freePages: (pfn, order) => b.freePages(pfn, order),
-    allocPagesNolock: (gfp, nid, order) => b.allocPagesNolock(gfp, nid, order) ?? -1,
+    allocPagesNolock: (gfp, nid, order) => b.allocPagesNolock(gfp, nid, order),
     freePagesNolock: (pfn, order) => b.freePagesNolock(pfn, order),
     pageAddress: (pfn) => b.pageAddress(pfn),
     virtToPfn: (addr) => b.virtToPage(addr),
   };
 }
 
-// @sim/rcu takes pages by address with 0 for failure.
+// @sim/rcu takes pages by physical address with 0 for failure.
 function rcuPagesOf(b: BuddyAllocator): RcuPageAllocator {
   return {
     getFreePage: (gfp) => b.getFreePages(gfp, 0),
     freePage: (addr) => b.freePagesAddr(addr, 0),
     allocPagesNolock: (gfp, nid, order) => {
       const p = b.allocPagesNolock(gfp, nid, order);
-      return p === null ? 0 : b.pageAddress(p);
+      return p < 0 ? 0 : b.pageAddress(p);
     },
   };
 }

@@ -64,6 +64,10 @@ describe('kernel command line', () => {
     );
     expect(err(() => parseCmdline('seed=1 seed=2')).code).toBe('DUPLICATE');
     expect(err(() => parseCmdline('=3')).code).toBe('MALFORMED');
+    // 16K / (64 B x 12 ways) is not a whole power-of-two number of sets.
+    const geo = err(() => parseCmdline('cache.l1d=16K'));
+    expect(geo.param).toBe('cache.l1d');
+    expect(geo.message).toContain('cache.l1d=16K');
   });
 
   it('round-trips through its canonical form', () => {

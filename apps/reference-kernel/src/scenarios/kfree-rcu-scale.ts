@@ -10,6 +10,7 @@
  */
 import { missesOf, type SiteStats } from '@sim/cpu';
 import { GFP_KERNEL } from '@sim/gfp';
+import { rcuSeqCtr } from '@sim/rcu';
 import type { Kernel } from '../kernel.js';
 import {
   defineScenario,
@@ -39,7 +40,7 @@ const PAGE_SHIFT = 12;
  */
 const FREE_SITES = ['rcu.invoke', 'kvfree_rcu.bulk', 'kvfree_rcu.chain'] as const;
 
-/** rcuscale's kfree_rcu module parameters. */
+/** rcuscale's kfree_rcu module parameters (`rcuscale.kfree_*`). @public */
 export interface KfreeScaleParams {
   /** `kfree_nthreads`: kfree'er threads; -1 means one per CPU (`compute_real()`). */
   readonly kfreeNthreads: number;
@@ -57,36 +58,43 @@ export interface KfreeScaleParams {
   readonly kfreeByCallRcu: boolean;
 }
 
-/** What one rcuscale kfree run measured. */
+/** What one run of rcuscale's kfree_rcu test (`kfree_scale_thread()` on every thread) measured. @public */
 export interface KfreeScaleOutcome {
   /** rcuscale's summary line. */
   readonly line: string;
   /** `end_time - start_time` of the last kfree'er to finish, ns. */
   readonly totalTimeNs: number;
-  /** rcuscale's `batches`: grace periods between the first start and the last end. */
+  /** rcuscale's `batches`: grace periods from the last kfree'er's start to the last one's end. */
   readonly batches: number;
   /** rcuscale's memory footprint: `(mem_begin - mem_during)` in MB (integer, as printed). */
   readonly footprintMbPrinted: number;
   /** Peak bytes held by objects waiting to be freed plus kvfree_rcu's pages. */
   readonly peakBytesHeld: number;
+  /** kfree'er threads run. */
+  readonly threads: number;
+  /** Objects the threads were to allocate and free (`threads * kfree_loops * kfree_alloc_num`). */
+  readonly objectsExpected: number;
   /** Objects handed to RCU. */
   readonly objectsQueued: number;
   /** Objects freed after their grace period. */
   readonly objectsFreed: number;
   /** Grace periods completed from the start of the test until every object was freed. */
   readonly gracePeriodsToDrain: number;
-  /** Virtual time at which the last object was freed, ns after the first kfree'er started. */
+  /** Virtual time until every object was freed, ns from the threads' spawn (at the sampling interval). */
   readonly drainNs: number;
-  /** Cache misses (DRAM + transfers) at the free-time sites, and per site. */
+  /** Cache misses (DRAM + transfers) at the free-time sites. */
   readonly freeMisses: number;
+  /** Accesses and misses (DRAM + transfers) of every site touched during the run. */
   readonly siteMisses: readonly { label: string; accesses: number; misses: number }[];
   /** Headless calls that had to `synchronize_rcu()` inline. */
   readonly headlessInline: number;
   /** kmalloc() failures (rcuscale returns -ENOMEM). */
   readonly allocFailures: number;
-  /** Samples of [ns since start, bytes held] and [ns since start, objects pending]. */
+  /** Samples of [ns since spawn, bytes held]. */
   readonly footprint: readonly (readonly [number, number])[];
+  /** Samples of [ns since spawn, objects waiting to be freed]. */
   readonly pending: readonly (readonly [number, number])[];
+  /** Samples of [ns since spawn, grace periods completed]. */
   readonly gps: readonly (readonly [number, number])[];
 }
 
@@ -104,9 +112,11 @@ function siteSnapshot(k: Kernel): readonly SiteStats[] {
 }
 
 /**
- * Run rcuscale's kfree_rcu test on a booted kernel and measure it.
+ * Run rcuscale's kfree_rcu test (`kfree_scale_init()` spawning
+ * `kfree_scale_thread()` per thread) on a booted kernel and measure it.
  * `sampleNs` sets the interval of the footprint and pending series;
  * `onProgress` gets the fraction of allocations done.
+ * @public
  */
 export function runKfreeScale(
   k: Kernel,
@@ -128,12 +138,14 @@ export function runKfreeScale(
   let cbQueued = 0;
   let cbFreed = 0;
   let cbBytes = 0;
-  const kfreeCallRcu = rcu.defineCallback('kfree_call_rcu', (head) => {
-    const obj = head - KFREE_OBJ_RH;
-    cbBytes -= slab.ksize(obj);
-    cbFreed++;
-    slab.kfree(obj);
-  });
+  const kfreeCallRcu = p.kfreeByCallRcu
+    ? rcu.defineCallback('kfree_call_rcu', (head) => {
+        const obj = head - KFREE_OBJ_RH;
+        cbBytes -= slab.ksize(obj);
+        cbFreed++;
+        slab.kfree(obj);
+      })
+    : null;
 
   const held = (): number => (p.kfreeByCallRcu ? cbBytes : rcu.kvfreeStats().bytesHeld);
   const pendingNow = (): number =>
@@ -145,21 +157,21 @@ export function runKfreeScale(
   let allocFailures = 0;
   let gpStart = -1;
   let gpEnd = -1;
-  let startTime = -1;
-  let endTime = -1;
+  let totalTimeNs = 0;
   let line = '';
   let footprintPages = 0;
   let peak = 0;
   const before = siteSnapshot(k);
   const gpCompletedBefore = rcu.stats().gpCompleted;
+  const gpCtrBefore = rcuSeqCtr(rcu.gpSeq);
 
   for (let me = 0; me < nthreads; me++) {
     const cpu = me % m.nrCpus;
     m.spawn(
       function* kfree_scale_thread() {
         const rng = m.rng(`rcuscale.kfree.${me}`);
+        // ktime_get_mono_fast_ns() on this thread's CPU.
         const t0 = m.now();
-        if (startTime < 0) startTime = t0;
         if (++started >= nthreads) gpStart = rcu.gpSeq;
         let memBegin = 0;
         let memDuring = 0;
@@ -181,7 +193,7 @@ export function runKfreeScale(
             if (p.kfreeByCallRcu) {
               cbQueued++;
               cbBytes += slab.ksize(obj);
-              rcu.callRcu(obj + KFREE_OBJ_RH, kfreeCallRcu);
+              rcu.callRcu(obj + KFREE_OBJ_RH, kfreeCallRcu!);
             } else if (onlySingle || (both && (rng.nextU32() & 0x800) !== 0)) {
               yield* rcu.kvfreeRcuMightsleep(obj);
             } else {
@@ -196,11 +208,11 @@ export function runKfreeScale(
           yield m.condResched();
         } while (++loop < p.kfreeLoops);
         if (++ended >= nthreads) {
-          endTime = m.now();
+          totalTimeNs = m.now() - t0;
           gpEnd = rcu.gpSeq;
           footprintPages = memBegin - memDuring;
           const batches = rcuSeqDiff(gpEnd, gpStart);
-          line = `Total time taken by all kfree'ers: ${endTime - t0} ns, loops: ${p.kfreeLoops}, batches: ${batches}, memory footprint: ${Math.floor(footprintPages / (1 << (20 - PAGE_SHIFT)))}MB`;
+          line = `Total time taken by all kfree'ers: ${totalTimeNs} ns, loops: ${p.kfreeLoops}, batches: ${batches}, memory footprint: ${Math.floor(footprintPages / (1 << (20 - PAGE_SHIFT)))}MB`;
           m.printk('alert', line);
         }
         return 0;
@@ -226,7 +238,7 @@ export function runKfreeScale(
     const pend = pendingNow();
     footprint.push([t - t0, h]);
     pending.push([t - t0, pend]);
-    gps.push([t - t0, rcu.stats().gpCompleted - gpCompletedBefore]);
+    gps.push([t - t0, rcuSeqCtr(rcu.gpSeq) - gpCtrBefore]);
     onProgress(total === 0 ? 1 : done / total);
     const finished = ended >= nthreads || allocFailures > 0;
     if (finished && pend === 0) {
@@ -251,10 +263,12 @@ export function runKfreeScale(
   const kv = rcu.kvfreeStats();
   return {
     line,
-    totalTimeNs: endTime < 0 ? 0 : endTime - startTime,
+    totalTimeNs,
     batches: gpEnd < 0 ? 0 : rcuSeqDiff(gpEnd, gpStart),
     footprintMbPrinted: Math.floor(footprintPages / (1 << (20 - PAGE_SHIFT))),
     peakBytesHeld: peak,
+    threads: nthreads,
+    objectsExpected: total,
     objectsQueued: p.kfreeByCallRcu ? cbQueued : kv.queued,
     objectsFreed: p.kfreeByCallRcu ? cbFreed : kv.freed,
     gracePeriodsToDrain: rcu.stats().gpCompleted - gpCompletedBefore,
@@ -269,44 +283,152 @@ export function runKfreeScale(
   };
 }
 
-/** @public */
+/** The scale of the main run (rcuscale's defaults) and of the variant runs. */
+function scaleOf(small: boolean): {
+  main: KfreeScaleParams;
+  variants: readonly { name: string; params: KfreeScaleParams }[];
+} {
+  const main: KfreeScaleParams = {
+    kfreeNthreads: -1,
+    kfreeAllocNum: small ? 1000 : 4000,
+    kfreeLoops: small ? 3 : 10,
+    kfreeMult: 1,
+    kfreeRcuTestDouble: true,
+    kfreeRcuTestSingle: false,
+    kfreeByCallRcu: false,
+  };
+  // The headless form may wait for a grace period per object (always, for
+  // per-object), so the variants run a few hundred objects per thread.
+  const v = { ...main, kfreeAllocNum: small ? 20 : 100, kfreeLoops: 2 };
+  return {
+    main,
+    variants: [
+      {
+        name: 'single (kvfree_rcu_mightsleep)',
+        params: { ...v, kfreeRcuTestDouble: false, kfreeRcuTestSingle: true },
+      },
+      {
+        name: 'both, chosen at random',
+        params: { ...v, kfreeRcuTestDouble: false, kfreeRcuTestSingle: false },
+      },
+      { name: 'kfree_by_call_rcu', params: { ...v, kfreeByCallRcu: true } },
+    ],
+  };
+}
+
+/** rcuscale's start-of-test line (`kfree_scale_init()`), and the object-size line. */
+function paramLines(p: KfreeScaleParams): string[] {
+  const b = (x: boolean) => (x ? 1 : 0);
+  return [
+    `rcu-scale:--- kfree_rcu_test: kfree_mult=${p.kfreeMult} kfree_by_call_rcu=${b(p.kfreeByCallRcu)} kfree_nthreads=${p.kfreeNthreads} kfree_alloc_num=${p.kfreeAllocNum} kfree_loops=${p.kfreeLoops} kfree_rcu_test_double=${b(p.kfreeRcuTestDouble)} kfree_rcu_test_single=${b(p.kfreeRcuTestSingle)}`,
+    `kfree object size=${p.kfreeMult * KFREE_OBJ_SIZE}, kfree_by_call_rcu=${b(p.kfreeByCallRcu)}`,
+  ];
+}
+
+/** Problems that make a run's result untrustworthy: lost objects, diagnostics, broken invariants. */
+function problemsOf(k: Kernel, o: KfreeScaleOutcome, what: string): string[] {
+  const out: string[] = [];
+  if (o.allocFailures > 0) out.push(`${what}: kmalloc() failed ${o.allocFailures} times (-ENOMEM)`);
+  if (o.objectsQueued !== o.objectsExpected)
+    out.push(`${what}: ${o.objectsQueued} of ${o.objectsExpected} objects queued`);
+  if (o.objectsFreed !== o.objectsQueued)
+    out.push(
+      `${what}: ${o.objectsQueued - o.objectsFreed} of ${o.objectsQueued} objects never freed`,
+    );
+  if (o.line === '') out.push(`${what}: the kfree'ers did not finish`);
+  const reports = k.reports();
+  if (reports.length > 0)
+    out.push(
+      `${what}: ${reports.length} kernel reports (${[...new Set(reports.map((r) => r.kind))].join(', ')})`,
+    );
+  for (const p of k.checkInvariants()) out.push(`${what}: ${p}`);
+  return out;
+}
+
+/**
+ * rcuscale's kfree_rcu test on the design selected by `kfree_rcu=`:
+ * grace periods, cache misses per object freed, memory footprint, time.
+ * @public
+ */
 export const kfreeRcuScaleScenario = defineScenario({
   name: 'kfree-rcu-scale',
   title:
-    "rcuscale's kfree_rcu test: grace periods, cache misses, memory footprint and time of a kvfree_rcu design",
+    "rcuscale's kfree_rcu test: grace periods, cache misses per object, memory footprint and time of a kvfree_rcu design",
   seeds: ['000', '003'],
+  // Caches scaled down with the workload (see notes), so that what waits for
+  // a grace period no longer fits in them, as on a machine running rcuscale
+  // for 10000 loops next to other work.
+  defaultCmdline: 'cache.l1d=24K cache.l2=64K cache.llc=256K',
   run(ctx: ScenarioContext): ScenarioResult {
+    const scale = scaleOf(ctx.small);
     const k = ctx.boot();
-    const params: KfreeScaleParams = {
-      kfreeNthreads: -1,
-      kfreeAllocNum: ctx.small ? 500 : 8000,
-      kfreeLoops: ctx.small ? 4 : 10,
-      kfreeMult: 1,
-      kfreeRcuTestDouble: true,
-      kfreeRcuTestSingle: false,
-      kfreeByCallRcu: false,
-    };
-    const o = runKfreeScale(k, params, 1_000_000, (f) => ctx.progress(f));
+    const design = k.options.kfree_rcu;
+    const sampleNs = ctx.small ? 100_000 : 250_000;
+    const o = runKfreeScale(k, scale.main, sampleNs, (f) => ctx.progress(0.8 * f));
+    const problems = problemsOf(k, o, 'main run');
+
+    const variantRows: (string | number)[][] = [];
+    const variantLines: string[] = [];
+    scale.variants.forEach((v, i) => {
+      const kv = ctx.boot();
+      const ov = runKfreeScale(kv, v.params, 20_000_000, (f) =>
+        ctx.progress(0.8 + (0.2 * (i + f)) / scale.variants.length),
+      );
+      problems.push(...problemsOf(kv, ov, v.name));
+      variantLines.push(...paramLines(v.params), ov.line);
+      variantRows.push([
+        v.name,
+        ov.objectsFreed,
+        ov.totalTimeNs,
+        ov.batches,
+        ov.gracePeriodsToDrain,
+        ov.headlessInline,
+        ov.peakBytesHeld / MB,
+      ]);
+    });
+    ctx.progress(1);
+
+    const missesPerObject = o.objectsFreed === 0 ? 0 : o.freeMisses / o.objectsFreed;
+    const gpPer1000 = o.objectsFreed === 0 ? 0 : (o.gracePeriodsToDrain * 1000) / o.objectsFreed;
     const metrics: Metric[] = [
-      { id: 'grace_periods', label: 'grace periods', value: o.batches, unit: '', better: 'lower' },
+      {
+        id: 'grace_periods',
+        label: 'grace periods until every object was freed',
+        value: o.gracePeriodsToDrain,
+        unit: '',
+        better: 'lower',
+      },
+      {
+        id: 'rcuscale_batches',
+        label: "grace periods while the kfree'ers ran (rcuscale batches)",
+        value: o.batches,
+        unit: '',
+      },
       {
         id: 'misses_per_object',
-        label: 'cache misses per object freed',
-        value: o.objectsFreed === 0 ? 0 : o.freeMisses / o.objectsFreed,
+        label: 'cache misses per object freed (rcu_head chain / pointer arrays)',
+        value: missesPerObject,
         unit: 'misses/object',
         better: 'lower',
       },
       {
         id: 'memory_footprint_mb',
-        label: 'peak memory footprint',
+        label: 'peak memory waiting to be freed (objects + kvfree_rcu pages)',
         value: o.peakBytesHeld / MB,
         unit: 'MB',
         better: 'lower',
       },
       {
         id: 'total_time_ns',
-        label: "total time of all kfree'ers",
+        label: "total time taken by all kfree'ers",
         value: o.totalTimeNs,
+        unit: 'ns',
+        better: 'lower',
+      },
+      {
+        id: 'drain_time_ns',
+        label: 'time until every object was freed',
+        value: o.drainNs,
         unit: 'ns',
         better: 'lower',
       },
@@ -314,26 +436,61 @@ export const kfreeRcuScaleScenario = defineScenario({
     ];
     const tables: ResultTable[] = [
       {
-        title: 'cache behaviour by site',
-        columns: ['site', 'accesses', 'misses'],
-        rows: o.siteMisses.map((s) => [s.label, s.accesses, s.misses]),
+        title: `cache misses by site, main run (DRAM + transfers; free-time sites: ${FREE_SITES.join(', ')})`,
+        columns: ['site', 'accesses', 'misses', 'misses/object'],
+        rows: o.siteMisses.map((s) => [
+          s.label,
+          s.accesses,
+          s.misses,
+          o.objectsFreed === 0 ? 0 : s.misses / o.objectsFreed,
+        ]),
+      },
+      {
+        title: `variants on kfree_rcu=${design} (${scale.variants[0]!.params.kfreeAllocNum} objects x ${scale.variants[0]!.params.kfreeLoops} loops per thread)`,
+        columns: [
+          'variant',
+          'objects freed',
+          'kfree time (ns)',
+          'batches',
+          'GPs to drain',
+          'inline synchronize_rcu',
+          'peak held (MB)',
+        ],
+        rows: variantRows,
       },
     ];
+    const toMb = (pts: readonly (readonly [number, number])[]) =>
+      pts.map(([t, v]) => [t, v / MB] as const);
     const series: Series[] = [
-      { id: 'memory_footprint', label: 'memory held', unit: 'bytes', points: o.footprint },
-      { id: 'pending_objects', label: 'objects pending', unit: '', points: o.pending },
-      { id: 'grace_periods', label: 'grace periods completed', unit: '', points: o.gps },
-    ];
-    return {
-      verdict: {
-        ok: true,
-        summary: `${o.objectsFreed} freed, drain ${o.drainNs}, gp ${o.gracePeriodsToDrain}`,
+      {
+        id: 'memory_footprint',
+        label: 'memory waiting to be freed',
+        unit: 'MB',
+        points: toMb(o.footprint),
       },
+      { id: 'pending_objects', label: 'objects waiting to be freed', unit: '', points: o.pending },
+      { id: 'grace_periods_completed', label: 'grace periods completed', unit: '', points: o.gps },
+    ];
+    const threads = o.threads;
+    const summary =
+      problems.length > 0
+        ? `kfree_rcu=${design}: ${problems.join('; ')}`
+        : `kfree_rcu=${design}: ${o.objectsFreed} objects freed after ${o.gracePeriodsToDrain} grace periods (${gpPer1000.toFixed(3)} per 1000 frees), ${missesPerObject.toFixed(3)} cache misses per object at free time, peak ${(o.peakBytesHeld / MB).toFixed(2)} MB waiting; kfree'ers took ${o.totalTimeNs} ns`;
+    return {
+      verdict: { ok: problems.length === 0, summary },
       metrics,
       tables,
       series,
-      notes: [],
-      logLines: [o.line],
+      notes: [
+        `Main run: ${threads} kfree'er threads (kfree_nthreads=-1 on nr_cpus=${threads}), kfree_alloc_num=${scale.main.kfreeAllocNum}, kfree_loops=${scale.main.kfreeLoops}, kfree_mult=1 (24-byte objects from kmalloc-32), the two-argument kfree_rcu(p, rh) only (kfree_rcu_test_double=1): ${threads * scale.main.kfreeAllocNum * scale.main.kfreeLoops} objects. rcuscale's defaults are kfree_alloc_num=8000 and kfree_loops=10; the kernel's kvm.sh kfree runs use kfree_loops=10000 on 16 CPUs.`,
+        'The rcuscale knobs are not boot parameters of this kernel, so they are fixed here (smaller in the test suite); kfree_rcu= selects the design.',
+        'The default command line shrinks the caches (cache.l1d=24K cache.l2=64K cache.llc=256K) in proportion to the workload: with the default 32 MB LLC the few MB waiting for a grace period would stay cached and no design would miss.',
+        `misses_per_object counts DRAM misses plus cache-line transfers at the sites RCU walks when it frees (${FREE_SITES.join(', ')}), divided by objects freed; the slab's own free-pointer writes (site slab.freelist) are shared with allocation and shown only in the site table.`,
+        `memory_footprint_mb is the peak of kvfree_rcu's bytes held (pending objects by ksize() plus pointer pages in use and cached), sampled every ${RESCHED_EVERY} objects in each kfree'er and every ${sampleNs / 1000} us; the summary line's footprint is rcuscale's own (si_mem_available() at the start minus its running average), in whole MB.`,
+        'grace_periods counts normal grace periods completed from the start of the test until the last object was freed (drain detected at the sampling interval); rcuscale_batches is the summary line\'s "batches" (only while the kfree\'ers ran).',
+        'Variants run smaller: the headless kvfree_rcu_mightsleep() waits for a grace period inline whenever no page is at hand (for every object with kfree_rcu=per-object or offset-2008). kfree_by_call_rcu queues ordinary call_rcu() callbacks: the kernel requires CONFIG_RCU_LAZY for it, and lazy callbacks are not modelled.',
+      ],
+      logLines: [...paramLines(scale.main), o.line, ...variantLines],
     };
   },
 });
