@@ -11,19 +11,26 @@ export interface Progress {
 /** A no-op progress sink. */
 export const NO_PROGRESS: Progress = { update() {}, done() {} };
 
-/** A progress bar on `stream` when it is a TTY. */
+/** Where the bar is drawn: a TTY-like stream. */
+export interface ProgressStream {
+  readonly isTTY?: boolean;
+  write(text: string): unknown;
+}
+
+/** A progress bar on `stream` when it is a TTY; `now` is the wall clock in ms. */
 export function createProgress(
   label: string,
-  stream: NodeJS.WriteStream = process.stderr,
+  stream: ProgressStream = process.stderr,
+  now: () => number = () => performance.now(),
 ): Progress {
-  if (!stream.isTTY) return NO_PROGRESS;
-  const start = performance.now();
+  if (stream.isTTY !== true) return NO_PROGRESS;
+  const start = now();
   let shown = false;
   let last = -1;
   return {
     update(fraction) {
       const f = Math.max(0, Math.min(1, fraction));
-      if (performance.now() - start < 1000) return;
+      if (now() - start < 1000) return;
       const pct = Math.floor(f * 100);
       if (pct === last) return;
       last = pct;
