@@ -1,4 +1,4 @@
-import type { Machine, Task } from '@sim/cpu';
+import type { CacheModel, Machine, PhysicalMemory, Task } from '@sim/cpu';
 import { LocksError } from './errors.js';
 import type { LockdepMap } from './lockdep/index.js';
 import type { Locking } from './locking.js';
@@ -33,6 +33,11 @@ export class LockCore {
   freeAt = 0;
   private readonly m: Machine;
   private readonly rmwCost: number;
+  // The lock word is touched on every acquire and release: go straight to the
+  // memory and cache model (what machine.store does) to keep the pair cheap.
+  private readonly mem: PhysicalMemory;
+  private readonly cache: CacheModel;
+  private readonly clock: Float64Array;
 
   constructor(
     readonly locking: Locking,
@@ -41,6 +46,9 @@ export class LockCore {
   ) {
     this.m = locking.machine;
     this.rmwCost = locking.machine.costs.atomicRmw;
+    this.mem = locking.machine.memory;
+    this.cache = locking.machine.cache;
+    this.clock = locking.machine.clock;
     this.addr = map.addr;
     this.site = locking.machine.siteId(`lock:${name}`);
     this.statId = locking.stat.id(name);
@@ -92,11 +100,12 @@ export class LockCore {
   private take(): void {
     const m = this.m;
     const cpu = m.cpu;
-    m.store(this.addr, cpu + 1, this.site);
-    m.charge(this.rmwCost);
+    this.mem.write(this.addr, cpu + 1);
+    const t = (this.clock[cpu]! +=
+      this.cache.access(cpu, this.addr, true, this.site) + this.rmwCost);
     this.ownerCpu = cpu;
     this.ownerTask = m.current;
-    this.acquiredAt = m.now();
+    this.acquiredAt = t;
     this.locking.stat.acq[this.statId]! += 1;
   }
 
@@ -107,12 +116,14 @@ export class LockCore {
       this.spinBug('already unlocked');
       return;
     }
-    if (this.ownerCpu !== m.cpu) this.spinBug('wrong CPU');
-    this.locking.stat.held(this.statId, m.now() - this.acquiredAt);
-    m.store(this.addr, 0, this.site);
+    const cpu = m.cpu;
+    if (this.ownerCpu !== cpu) this.spinBug('wrong CPU');
+    const clock = this.clock;
+    this.locking.stat.held(this.statId, clock[cpu]! - this.acquiredAt);
+    this.mem.write(this.addr, 0);
+    this.freeAt = clock[cpu]! += this.cache.access(cpu, this.addr, true, this.site);
     this.ownerCpu = -1;
     this.ownerTask = null;
-    this.freeAt = m.now();
   }
 
   /** spin_dump(): "BUG: spinlock <msg> on CPU#N, comm/pid". */
