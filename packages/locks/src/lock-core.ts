@@ -121,7 +121,8 @@ export class LockCore {
     const clock = this.clock;
     this.locking.stat.held(this.statId, clock[cpu]! - this.acquiredAt);
     this.mem.write(this.addr, 0);
-    this.freeAt = clock[cpu]! += this.cache.access(cpu, this.addr, true, this.site);
+    clock[cpu]! += this.cache.access(cpu, this.addr, true, this.site);
+    this.freeAt = clock[cpu]!;
     this.ownerCpu = -1;
     this.ownerTask = null;
   }
