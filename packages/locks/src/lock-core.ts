@@ -101,11 +101,10 @@ export class LockCore {
     const m = this.m;
     const cpu = m.cpu;
     this.mem.write(this.addr, cpu + 1);
-    const t = (this.clock[cpu]! +=
-      this.cache.access(cpu, this.addr, true, this.site) + this.rmwCost);
+    this.clock[cpu]! += this.cache.access(cpu, this.addr, true, this.site) + this.rmwCost;
     this.ownerCpu = cpu;
     this.ownerTask = m.current;
-    this.acquiredAt = t;
+    this.acquiredAt = this.clock[cpu]!;
     this.locking.stat.acq[this.statId]! += 1;
   }
 
