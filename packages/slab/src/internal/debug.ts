@@ -9,7 +9,7 @@ import {
 import { fillBytes, firstMismatch, peekByte, trimEnd } from './byte-pattern.js';
 import { PAGE_SIZE } from './constants.js';
 import type { KmemCache } from './kmem-cache.js';
-import { ObjState } from './object-arena.js';
+import { OBJ_STATE_NAMES, ObjState } from './object-arena.js';
 import type { SlabCore } from './slab-core.js';
 import { FROZEN, SlabFlag } from './slab-table.js';
 
@@ -477,7 +477,7 @@ export class SlubDebug {
   doubleFree(s: KmemCache, slab: number, obj: number, i: number): void {
     const core = this.core;
     const state = core.objs.state[i]!;
-    const details = { cache: s.name, addr: obj, state: stateName(state) };
+    const details = { cache: s.name, addr: obj, state: OBJ_STATE_NAMES[state] ?? 'allocated' };
     if (s.consistency) {
       const rep = new Rep();
       rep.problem('slub-double-free');
@@ -668,22 +668,5 @@ export class SlubDebug {
       withStack: true,
       frames: ['object_err'],
     });
-  }
-}
-
-function stateName(st: number): string {
-  switch (st) {
-    case ObjState.FREE:
-      return 'free';
-    case ObjState.SHEAF:
-      return 'sheaf';
-    case ObjState.DEFERRED:
-      return 'deferred';
-    case ObjState.QUARANTINE:
-      return 'quarantined';
-    case ObjState.RCU_SHEAF:
-      return 'rcu-sheaf';
-    default:
-      return 'allocated';
   }
 }

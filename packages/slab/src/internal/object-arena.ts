@@ -1,3 +1,4 @@
+import type { ObjectState } from '../contract.js';
 /** Object states kept per object for the invariant checker, debugging and KASAN. @internal */
 export const ObjState = {
   /** On a slab freelist (the slab's or a CPU's lockless one). */
@@ -13,6 +14,16 @@ export const ObjState = {
   /** In an rcu_free sheaf, waiting for a grace period. */
   RCU_SHEAF: 5,
 } as const;
+
+/** The public name of each {@link ObjState}, indexed by state. */
+export const OBJ_STATE_NAMES = [
+  'free',
+  'allocated',
+  'sheaf',
+  'deferred',
+  'quarantined',
+  'rcu-sheaf',
+] as const satisfies readonly ObjectState[];
 
 const MIN_CLASS = 3;
 

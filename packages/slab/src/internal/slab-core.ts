@@ -76,7 +76,7 @@ import { checkInvariants } from './invariants.js';
 import { Kasan } from './kasan.js';
 import { K_OFFSET, KmemCache, N_NR_PARTIAL, N_NR_SLABS, N_PARTIAL } from './kmem-cache.js';
 import { MetaArena } from './meta-arena.js';
-import { ObjectArena, ObjState } from './object-arena.js';
+import { OBJ_STATE_NAMES, ObjectArena, ObjState } from './object-arena.js';
 import { PfnMap } from './pfn-map.js';
 import { type ResolvedSlabOptions, resolveSlabOptions } from './resolve-options.js';
 import { show } from './show.js';
@@ -1862,20 +1862,7 @@ export abstract class SlabCore implements SlabAllocator {
     const s = this.byId[this.slabs.cache[v - 1]!]!;
     const i = this.objIndex(s, v - 1, addr);
     if (i < 0) return 'none';
-    switch (this.objs.state[i]) {
-      case ObjState.ALLOCATED:
-        return 'allocated';
-      case ObjState.SHEAF:
-        return 'sheaf';
-      case ObjState.DEFERRED:
-        return 'deferred';
-      case ObjState.QUARANTINE:
-        return 'quarantined';
-      case ObjState.RCU_SHEAF:
-        return 'rcu-sheaf';
-      default:
-        return 'free';
-    }
+    return OBJ_STATE_NAMES[this.objs.state[i]!] ?? 'free';
   }
 
   slabinfo(): string {
