@@ -177,25 +177,7 @@ export class Slowpath {
       }
       // nopage:
       if (nofail && canDirectReclaim) {
-        pfn = this.core.getPageFromFreelist(
-          gfp,
-          order,
-          ALLOC_MIN_RESERVE | ALLOC_CPUSET,
-          zonelist,
-          highest,
-          mt,
-          nid,
-        );
-        if (pfn < 0)
-          pfn = this.core.getPageFromFreelist(
-            gfp,
-            order,
-            ALLOC_MIN_RESERVE,
-            zonelist,
-            highest,
-            mt,
-            nid,
-          );
+        pfn = this.cpusetFallback(gfp, order, ALLOC_MIN_RESERVE, zonelist, highest, mt, nid);
         if (pfn >= 0) return pfn;
         m.charge(this.core.opts.reclaimCosts.scanPage);
         continue;
@@ -269,31 +251,40 @@ export class Slowpath {
       if (killed || nofail) {
         progress = true;
         if (nofail) {
-          pfn = this.core.getPageFromFreelist(
-            gfp,
-            order,
-            ALLOC_NO_WATERMARKS | ALLOC_CPUSET,
-            zonelist,
-            highest,
-            mt,
-            nid,
-          );
-          if (pfn < 0)
-            pfn = this.core.getPageFromFreelist(
-              gfp,
-              order,
-              ALLOC_NO_WATERMARKS,
-              zonelist,
-              highest,
-              mt,
-              nid,
-            );
+          pfn = this.cpusetFallback(gfp, order, ALLOC_NO_WATERMARKS, zonelist, highest, mt, nid);
         }
       }
       return { pfn, progress };
     } finally {
       this.core.oomLock.unlock();
     }
+  }
+
+  /**
+   * Try the freelists within the cpuset, then anywhere: the last resort of
+   * __GFP_NOFAIL callers. Models `__alloc_pages_cpuset_fallback()`.
+   */
+  private cpusetFallback(
+    gfp: number,
+    order: number,
+    allocFlags: number,
+    zonelist: readonly Zone[],
+    highest: number,
+    mt: number,
+    nid: number,
+  ): number {
+    const c = this.core;
+    const pfn = c.getPageFromFreelist(
+      gfp,
+      order,
+      allocFlags | ALLOC_CPUSET,
+      zonelist,
+      highest,
+      mt,
+      nid,
+    );
+    if (pfn >= 0) return pfn;
+    return c.getPageFromFreelist(gfp, order, allocFlags, zonelist, highest, mt, nid);
   }
 
   /** A simulated-kernel livelock: report it as the soft-lockup watchdog would and stop. */
