@@ -2,29 +2,11 @@
  * `bootKernel()`: the one place where concrete implementations are wired
  * together, chosen by boot parameters. Everything else depends on ports.
  */
-import {
-  type BuddyAllocator,
-  checkBuddyInvariants,
-  createPageAllocator,
-  SHRINK_EMPTY,
-  SHRINK_STOP,
-} from '@sim/buddy';
+import { type BuddyAllocator, checkBuddyInvariants, createPageAllocator } from '@sim/buddy';
 import { createMachine, type Machine, type ReportRecord } from '@sim/cpu';
 import { createLocking, type Locking } from '@sim/locks';
-import {
-  createRcu,
-  type ObjectFreer,
-  RCU_SHRINK_EMPTY,
-  RCU_SHRINK_STOP,
-  type Rcu,
-  type RcuPageAllocator,
-  type ShrinkerRegistry,
-} from '@sim/rcu';
-import {
-  createSlabAllocator,
-  type SlabAllocator,
-  type PageAllocator as SlabPageAllocator,
-} from '@sim/slab';
+import { createRcu, type Rcu, type RcuPageAllocator } from '@sim/rcu';
+import { createSlabAllocator, type SlabAllocator } from '@sim/slab';
 import { type BootOptions, formatCmdline, parseCmdline } from './cmdline.js';
 
 /** RCU statistics as `name: value` lines, one per counter. */
@@ -79,50 +61,16 @@ export interface Kernel {
   checkInvariants(): string[];
 }
 
-// @sim/slab and @sim/buddy both speak pfns with -1 (NO_PAGE) for failure.
-function slabPagesOf(b: BuddyAllocator): SlabPageAllocator {
-  return {
-    allocPages: (gfp, order) => b.allocPages(gfp, order),
-    freePages: (pfn, order) => b.freePages(pfn, order),
-    allocPagesNolock: (gfp, nid, order) => b.allocPagesNolock(gfp, nid, order),
-    freePagesNolock: (pfn, order) => b.freePagesNolock(pfn, order),
-    pageAddress: (pfn) => b.pageAddress(pfn),
-    virtToPfn: (addr) => b.virtToPage(addr),
-  };
-}
-
-// @sim/rcu takes pages by physical address with 0 for failure.
+// @sim/rcu's RcuPageAllocator wants addresses (0 on failure) from
+// alloc_pages_nolock; the buddy returns pfns (-1), so that one call is adapted.
 function rcuPagesOf(b: BuddyAllocator): RcuPageAllocator {
   return {
-    getFreePage: (gfp) => b.getFreePages(gfp, 0),
-    freePage: (addr) => b.freePagesAddr(addr, 0),
+    getFreePage: (gfp) => b.getFreePage(gfp),
+    freePage: (addr) => b.freePage(addr),
     allocPagesNolock: (gfp, nid, order) => {
       const p = b.allocPagesNolock(gfp, nid, order);
       return p < 0 ? 0 : b.pageAddress(p);
     },
-  };
-}
-
-function freerOf(s: SlabAllocator): ObjectFreer {
-  return {
-    kfree: (addr) => s.kfree(addr),
-    kfreeBulk: (addrs, count) => s.kfreeBulk(addrs, count),
-    kvfree: (addr) => s.kvfree(addr),
-    ksize: (addr) => s.ksize(addr),
-  };
-}
-
-// kvfree_rcu's shrinker speaks @sim/rcu's constants; the buddy's registry its own.
-function shrinkersOf(b: BuddyAllocator): ShrinkerRegistry {
-  const map = (v: number) =>
-    v === RCU_SHRINK_STOP ? SHRINK_STOP : v === RCU_SHRINK_EMPTY ? SHRINK_EMPTY : v;
-  return {
-    registerShrinker: (spec) =>
-      b.registerShrinker({
-        name: spec.name,
-        countObjects: (sc) => map(spec.countObjects(sc)),
-        scanObjects: (sc) => map(spec.scanObjects(sc)),
-      }),
   };
 }
 
@@ -159,7 +107,7 @@ export function bootKernel(cmdline: string | BootOptions = '', extras: BootExtra
   });
   const slab = createSlabAllocator(
     o.slab,
-    { machine, locking, pages: slabPagesOf(pages) },
+    { machine, locking, pages },
     {
       ...(o.slab_debug === 'off' ? {} : { slabDebug: o.slab_debug }),
       kasan: o.kasan,
@@ -170,9 +118,9 @@ export function bootKernel(cmdline: string | BootOptions = '', extras: BootExtra
     {
       machine,
       locking,
-      freer: freerOf(slab),
+      freer: slab,
       pages: rcuPagesOf(pages),
-      shrinkers: shrinkersOf(pages),
+      shrinkers: pages,
       sheaf: {
         kfreeRcuSheaf: (addr) => slab.kfreeRcuSheaf(addr),
         flushAllRcuSheaves: () => slab.flushRcuSheaves(),

@@ -5,7 +5,7 @@
 
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BOOT_PARAMS, formatCmdline, parseCmdline } from './cmdline.js';
+import { formatCmdline, parseCmdline } from './cmdline.js';
 import { UsageError } from './io.js';
 import { bootKernel, type Kernel } from './kernel.js';
 import { NO_PROGRESS, type Progress } from './progress.js';
@@ -129,6 +129,3 @@ export function mergeTraces(kernels: readonly Kernel[]): string {
   });
   return `${JSON.stringify({ traceEvents: events, displayTimeUnit: 'ns' })}\n`;
 }
-
-/** Names of all parameters, for help text. */
-export const PARAM_NAMES = BOOT_PARAMS.map((p) => p.name);
