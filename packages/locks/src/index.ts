@@ -14,5 +14,5 @@ export * from './lockdep/index.js';
 export { createLocking, Locking, type LockingOptions, type RcuReadLockHooks } from './locking.js';
 export { Mutex } from './mutex.js';
 export { RwLock } from './rwlock.js';
-export { SpinLock } from './spinlock.js';
+export { RtSpinLock, SpinLock } from './spinlock.js';
 export { RawSpinLock, SpinningLock } from './spinning-lock.js';

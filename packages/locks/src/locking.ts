@@ -14,7 +14,7 @@ import {
 import { MachineLockdepHost } from './lockdep-host.js';
 import { Mutex } from './mutex.js';
 import { RwLock } from './rwlock.js';
-import { SpinLock } from './spinlock.js';
+import { RtSpinLock, SpinLock } from './spinlock.js';
 import { RawSpinLock } from './spinning-lock.js';
 
 /** Options of {@link createLocking}. @public */
@@ -90,14 +90,15 @@ export class Locking {
     return new RawSpinLock(this, name, this.newMap(name, 'rawSpinlock', 8));
   }
 
-  /** A spinlock_t. Models `DEFINE_SPINLOCK()` / `spin_lock_init()`. */
+  /** A spinlock_t (an {@link RtSpinLock} on PREEMPT_RT). Models `DEFINE_SPINLOCK()` / `spin_lock_init()`. */
   spinLock(name: string): SpinLock {
     return this.spinLockOfClass(name, 'spinlock');
   }
 
   /** @internal a spinlock_t whose lockdep class uses another descriptor (RT local_lock). */
   spinLockOfClass(name: string, desc: keyof typeof LockClassDescs): SpinLock {
-    return new SpinLock(this, name, this.newMap(name, desc, 8));
+    const map = this.newMap(name, desc, 8);
+    return this.rt ? new RtSpinLock(this, name, map) : new SpinLock(this, name, map);
   }
 
   /** A per-CPU local_lock_t / local_trylock_t. Models `INIT_LOCAL_LOCK()`. */
