@@ -93,6 +93,25 @@ describe('PhysicalMemory: words in sparse pages', () => {
     expect(mem.touchedPages()).toBe(0);
   });
 
+  it('checks addresses just as strictly inside the page it touched last', () => {
+    // The last page read or written is cached for speed; the cache must not
+    // let a bad address through.
+    const mem = new PhysicalMemory(1 * MiB);
+    mem.write(4096, 7);
+    expect(mem.read(4096)).toBe(7);
+    expect(codeOf(() => mem.read(4100))).toBe('MISALIGNED');
+    expect(codeOf(() => mem.read(4096.5))).toBe('MISALIGNED');
+    expect(codeOf(() => mem.write(4104.25, 1))).toBe('MISALIGNED');
+    expect(codeOf(() => mem.write(4104, -1))).toBe('BAD_VALUE');
+    expect(mem.read(4104)).toBe(0);
+    mem.write(4096 + 4088, 9);
+    expect(mem.read(8184)).toBe(9);
+    expect(mem.read(8192)).toBe(0);
+    expect(mem.touchedPages()).toBe(1);
+    mem.write(0, -0);
+    expect(Object.is(mem.read(0), 0)).toBe(true);
+  });
+
   it('rejects values that are not non-negative safe integers, before touching memory', () => {
     const mem = new PhysicalMemory(1 * MiB);
     for (const bad of [-1, 1.5, 2 ** 53, Number.NaN, Number.POSITIVE_INFINITY]) {

@@ -4,15 +4,16 @@ import { CacheConfigError, CacheError } from './cache-error.js';
 /** Largest CPU count the cache model accepts (x86_64 `NR_CPUS` is commonly 1024 or more). @public */
 export const MAX_CACHE_CPUS = 1024;
 
-// Counter layout: one row of NR_COUNTERS Float64 slots per CPU and per site.
-const C_ACCESSES = 0;
+// Counter layout: one row of NR_COUNTERS Float64 slots per (site, CPU) pair,
+// at ((site * nrCpus + cpu) << 3) + kind. An access bumps one slot; accesses
+// and the per-CPU and per-site views are sums taken when read.
 const C_L1 = 1;
 const C_L2 = 2;
 const C_LLC = 3;
 const C_DRAM = 4;
 const C_TRANSFER = 5;
 const C_INVAL = 6;
-const NR_COUNTERS = 7;
+const NR_COUNTERS = 8;
 const INITIAL_SITES = 64;
 
 /**
@@ -93,7 +94,8 @@ export function missesOf(counters: CacheCounters): number {
 
 function counterRow(a: Float64Array, base: number): CacheCounters {
   return {
-    accesses: a[base + C_ACCESSES]!,
+    accesses:
+      a[base + C_L1]! + a[base + C_L2]! + a[base + C_LLC]! + a[base + C_DRAM]! + a[base + C_TRANSFER]!,
     l1Hits: a[base + C_L1]!,
     l2Hits: a[base + C_L2]!,
     llcHits: a[base + C_LLC]!,
@@ -186,8 +188,8 @@ export class CacheModel {
   private readonly transferLat: number;
   private readonly invalLat: number;
 
-  private readonly cpuCounters: Float64Array;
-  private siteCounters: Float64Array;
+  private counters: Float64Array;
+  private sitesCap = INITIAL_SITES;
   private readonly siteLabels: string[] = [];
   private readonly siteIds = new Map<string, number>();
   private nrSites = 0;
@@ -251,8 +253,7 @@ export class CacheModel {
     this.transferLat = config.transferLatencyNs;
     this.invalLat = config.invalidateLatencyNs;
 
-    this.cpuCounters = new Float64Array(nrCpus * NR_COUNTERS);
-    this.siteCounters = new Float64Array(INITIAL_SITES * NR_COUNTERS);
+    this.counters = new Float64Array(INITIAL_SITES * nrCpus * NR_COUNTERS);
     this.siteId('unlabelled');
   }
 
@@ -273,10 +274,11 @@ export class CacheModel {
     const known = this.siteIds.get(label);
     if (known !== undefined) return known;
     const id = this.nrSites;
-    if ((id + 1) * NR_COUNTERS > this.siteCounters.length) {
-      const grown = new Float64Array(this.siteCounters.length * 2);
-      grown.set(this.siteCounters);
-      this.siteCounters = grown;
+    if (id === this.sitesCap) {
+      const grown = new Float64Array(this.counters.length * 2);
+      grown.set(this.counters);
+      this.counters = grown;
+      this.sitesCap *= 2;
     }
     this.siteIds.set(label, id);
     this.siteLabels.push(label);
@@ -306,14 +308,7 @@ export class CacheModel {
     if (!(site >>> 0 === site && site < this.nrSites)) this.badSite(site);
     if (this.lastLine[cpu] === line && (!write || this.lastWritable[cpu] === 1)) {
       // Same line as this CPU's previous access: an L1 hit that is already MRU.
-      const cc = cpu * NR_COUNTERS;
-      const sc = site * NR_COUNTERS;
-      const cpuCounters = this.cpuCounters;
-      const siteCounters = this.siteCounters;
-      cpuCounters[cc]!++;
-      cpuCounters[cc + C_L1]!++;
-      siteCounters[sc]!++;
-      siteCounters[sc + C_L1]!++;
+      this.counters[((site * this.nrCpus + cpu) << 3) + C_L1]!++;
       return this.l1Lat;
     }
     return this.slowAccess(cpu, line, write, site);
@@ -412,18 +407,9 @@ export class CacheModel {
     }
     this.lastLine[cpu] = line;
 
-    const cc = cpu * NR_COUNTERS;
-    const sc = site * NR_COUNTERS;
-    const cpuCounters = this.cpuCounters;
-    const siteCounters = this.siteCounters;
-    cpuCounters[cc]!++;
-    cpuCounters[cc + kind]!++;
-    siteCounters[sc]!++;
-    siteCounters[sc + kind]!++;
-    if (invalidated > 0) {
-      cpuCounters[cc + C_INVAL]! += invalidated;
-      siteCounters[sc + C_INVAL]! += invalidated;
-    }
+    const row = (site * this.nrCpus + cpu) << 3;
+    this.counters[row + kind]!++;
+    if (invalidated > 0) this.counters[row + C_INVAL]! += invalidated;
     return lat;
   }
 
@@ -629,30 +615,40 @@ export class CacheModel {
 
   /** Zero every per-CPU and per-site counter; cache contents are kept. Like `perf stat` starting a new interval. */
   resetStats(): void {
-    this.cpuCounters.fill(0);
-    this.siteCounters.fill(0);
+    this.counters.fill(0);
   }
 
   /** Snapshot of the machine-wide and per-CPU counters. */
   stats(): CacheStats {
-    const perCpu: CacheCounters[] = [];
+    const n = this.nrCpus;
+    const byCpu = new Float64Array(n * NR_COUNTERS);
     const totals = new Float64Array(NR_COUNTERS);
-    for (let c = 0; c < this.nrCpus; c++) {
-      perCpu.push(counterRow(this.cpuCounters, c * NR_COUNTERS));
-      for (let k = 0; k < NR_COUNTERS; k++) totals[k]! += this.cpuCounters[c * NR_COUNTERS + k]!;
+    for (let s = 0; s < this.nrSites; s++) {
+      for (let c = 0; c < n; c++) {
+        const row = (s * n + c) * NR_COUNTERS;
+        for (let k = 0; k < NR_COUNTERS; k++) {
+          byCpu[c * NR_COUNTERS + k]! += this.counters[row + k]!;
+          totals[k]! += this.counters[row + k]!;
+        }
+      }
     }
+    const perCpu: CacheCounters[] = [];
+    for (let c = 0; c < n; c++) perCpu.push(counterRow(byCpu, c * NR_COUNTERS));
     return { totals: counterRow(totals, 0), perCpu };
   }
 
   /** Snapshot of the counters of every interned site, in id order (including sites with no accesses). */
   siteStats(): readonly SiteStats[] {
+    const n = this.nrCpus;
+    const sum = new Float64Array(NR_COUNTERS);
     const out: SiteStats[] = [];
     for (let s = 0; s < this.nrSites; s++) {
-      out.push({
-        site: s,
-        label: this.siteLabels[s]!,
-        ...counterRow(this.siteCounters, s * NR_COUNTERS),
-      });
+      sum.fill(0);
+      for (let c = 0; c < n; c++) {
+        const row = (s * n + c) * NR_COUNTERS;
+        for (let k = 0; k < NR_COUNTERS; k++) sum[k]! += this.counters[row + k]!;
+      }
+      out.push({ site: s, label: this.siteLabels[s]!, ...counterRow(sum, 0) });
     }
     return out;
   }
@@ -691,7 +687,7 @@ export class CacheModel {
    * CPU is a sharer exactly when the line is in its L2, a Modified line has its
    * owner as sole sharer (so it is valid in no other CPU's private cache), the
    * private Modified flags agree with the directory, L1/L2 links are mutual,
-   * no line is twice in a set, and every counter row sums to its accesses.
+   * and no line is twice in a set.
    * For tests and debugging; costs a full scan.
    */
   checkCoherence(): string[] {
@@ -737,20 +733,6 @@ export class CacheModel {
         this.lineState(last * this.lineSize).owner !== c
       ) {
         problems.push(`cpu ${c} last line ${last} marked writable but not owned`);
-      }
-    }
-    const rows: [string, Float64Array, number][] = [
-      ['cpu', this.cpuCounters, this.nrCpus],
-      ['site', this.siteCounters, this.nrSites],
-    ];
-    for (const [what, a, n] of rows) {
-      for (let r = 0; r < n; r++) {
-        const b = r * NR_COUNTERS;
-        const sum =
-          a[b + C_L1]! + a[b + C_L2]! + a[b + C_LLC]! + a[b + C_DRAM]! + a[b + C_TRANSFER]!;
-        if (sum !== a[b + C_ACCESSES]) {
-          problems.push(`${what} ${r} counters sum to ${sum}, accesses ${a[b + C_ACCESSES]}`);
-        }
       }
     }
     return problems;

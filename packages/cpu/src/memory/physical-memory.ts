@@ -57,6 +57,10 @@ export class PhysicalMemory {
   private readonly leafPages: number;
   private touched = 0;
   private memblockBottom: number;
+  // The last materialised page read or written, as a one-entry TLB: its byte
+  // address (far out of range while empty) and its words.
+  private tlbBase = -(2 ** 60);
+  private tlbPage: Float64Array = new Float64Array(WORDS_PER_PAGE);
 
   constructor(sizeBytes: number) {
     if (
@@ -88,6 +92,15 @@ export class PhysicalMemory {
    * `u64` through the direct map.
    */
   read(addr: number): number {
+    // One-entry translation cache: `off` is a word-aligned offset inside the
+    // cached page exactly when this mask leaves it unchanged (NaN, fractions,
+    // negatives and misalignment all fail it and take the checked path).
+    const off = addr - this.tlbBase;
+    if ((off & 0xff8) === off) return this.tlbPage[off >>> 3]!;
+    return this.readSlow(addr);
+  }
+
+  private readSlow(addr: number): number {
     const w = addr / WORD_SIZE;
     if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
     const leafIdx = Math.floor(w / LEAF_WORDS);
@@ -96,6 +109,8 @@ export class PhysicalMemory {
     if (leaf === null || leaf === undefined) return 0;
     const page = leaf[rem >>> PAGE_WORD_SHIFT];
     if (page === null || page === undefined) return 0;
+    this.tlbBase = (w - (rem & PAGE_WORD_MASK)) * WORD_SIZE;
+    this.tlbPage = page;
     return page[rem & PAGE_WORD_MASK]!;
   }
 
@@ -105,6 +120,16 @@ export class PhysicalMemory {
    * `WRITE_ONCE()` of a `u64` through the direct map.
    */
   write(addr: number, value: number): void {
+    const off = addr - this.tlbBase;
+    if ((off & 0xff8) === off && Number.isSafeInteger(value) && value >= 0) {
+      // `+ 0` turns -0 into +0 so every stored zero reads back identically.
+      this.tlbPage[off >>> 3] = value + 0;
+      return;
+    }
+    this.writeSlow(addr, value);
+  }
+
+  private writeSlow(addr: number, value: number): void {
     const w = addr / WORD_SIZE;
     if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
     if (!(Number.isSafeInteger(value) && value >= 0)) this.badValue(addr, value);
@@ -113,7 +138,8 @@ export class PhysicalMemory {
     const leaf = this.directory[leafIdx] ?? this.materialiseLeaf(leafIdx);
     const slot = rem >>> PAGE_WORD_SHIFT;
     const page = leaf[slot] ?? this.materialisePage(leaf, slot);
-    // `+ 0` turns -0 into +0 so every stored zero reads back identically.
+    this.tlbBase = (w - (rem & PAGE_WORD_MASK)) * WORD_SIZE;
+    this.tlbPage = page;
     page[rem & PAGE_WORD_MASK] = value + 0;
   }
 
