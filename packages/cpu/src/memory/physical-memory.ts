@@ -25,6 +25,7 @@ const LEAF_PAGES = 1 << LEAF_PAGE_BITS;
 const LEAF_WORDS = LEAF_PAGES * WORDS_PER_PAGE; // 2^25 words, 256 MiB per leaf
 
 type PageSlot = Float64Array | null;
+const TLB_SIZE = 256;
 
 /** The range reserved by boot-time allocations, `[start, end)` in bytes. @public */
 export interface MemblockRange {
@@ -58,9 +59,14 @@ export class PhysicalMemory {
   private touched = 0;
   private memblockBottom: number;
   // The last materialised page read or written, as a one-entry TLB: its byte
-  // address (far out of range while empty) and its words.
+  // address (far out of range while empty) and its words. Behind it a
+  // direct-mapped TLB of TLB_SIZE pages by pfn (-1 when empty), so code that
+  // alternates between a few pages (a lock word, struct pages, an object)
+  // skips the directory walk.
   private tlbBase = -(2 ** 60);
   private tlbPage: Float64Array = new Float64Array(WORDS_PER_PAGE);
+  private readonly tlbPfn = new Float64Array(TLB_SIZE).fill(-1);
+  private readonly tlbPages: Float64Array[] = [];
 
   constructor(sizeBytes: number) {
     if (
@@ -84,6 +90,7 @@ export class PhysicalMemory {
     for (let i = 0; i < leaves; i++) directory.push(null);
     this.directory = directory;
     this.memblockBottom = sizeBytes;
+    for (let i = 0; i < TLB_SIZE; i++) this.tlbPages.push(this.tlbPage);
   }
 
   /**
@@ -101,6 +108,17 @@ export class PhysicalMemory {
   }
 
   private readSlow(addr: number): number {
+    const pfn = Math.floor(addr / PAGE_SIZE);
+    const t = pfn & (TLB_SIZE - 1);
+    if (this.tlbPfn[t] === pfn) {
+      const off = addr - pfn * PAGE_SIZE;
+      if ((off & 0xff8) === off) {
+        const page = this.tlbPages[t]!;
+        this.tlbBase = pfn * PAGE_SIZE;
+        this.tlbPage = page;
+        return page[off >>> 3]!;
+      }
+    }
     const w = addr / WORD_SIZE;
     if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
     const leafIdx = Math.floor(w / LEAF_WORDS);
@@ -109,8 +127,7 @@ export class PhysicalMemory {
     if (leaf === null || leaf === undefined) return 0;
     const page = leaf[rem >>> PAGE_WORD_SHIFT];
     if (page === null || page === undefined) return 0;
-    this.tlbBase = (w - (rem & PAGE_WORD_MASK)) * WORD_SIZE;
-    this.tlbPage = page;
+    this.cachePage(pfn, page);
     return page[rem & PAGE_WORD_MASK]!;
   }
 
@@ -130,6 +147,18 @@ export class PhysicalMemory {
   }
 
   private writeSlow(addr: number, value: number): void {
+    const pfn = Math.floor(addr / PAGE_SIZE);
+    const t = pfn & (TLB_SIZE - 1);
+    if (this.tlbPfn[t] === pfn && Number.isSafeInteger(value) && value >= 0) {
+      const off = addr - pfn * PAGE_SIZE;
+      if ((off & 0xff8) === off) {
+        const page = this.tlbPages[t]!;
+        this.tlbBase = pfn * PAGE_SIZE;
+        this.tlbPage = page;
+        page[off >>> 3] = value + 0;
+        return;
+      }
+    }
     const w = addr / WORD_SIZE;
     if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
     if (!(Number.isSafeInteger(value) && value >= 0)) this.badValue(addr, value);
@@ -138,8 +167,7 @@ export class PhysicalMemory {
     const leaf = this.directory[leafIdx] ?? this.materialiseLeaf(leafIdx);
     const slot = rem >>> PAGE_WORD_SHIFT;
     const page = leaf[slot] ?? this.materialisePage(leaf, slot);
-    this.tlbBase = (w - (rem & PAGE_WORD_MASK)) * WORD_SIZE;
-    this.tlbPage = page;
+    this.cachePage(pfn, page);
     page[rem & PAGE_WORD_MASK] = value + 0;
   }
 
@@ -229,6 +257,15 @@ export class PhysicalMemory {
    */
   memblockReserved(): MemblockRange {
     return { start: this.memblockBottom, end: this.sizeBytes };
+  }
+
+  /** Make `page` (frame `pfn`) the most recent TLB entry. */
+  private cachePage(pfn: number, page: Float64Array): void {
+    const t = pfn & (TLB_SIZE - 1);
+    this.tlbPfn[t] = pfn;
+    this.tlbPages[t] = page;
+    this.tlbBase = pfn * PAGE_SIZE;
+    this.tlbPage = page;
   }
 
   private materialiseLeaf(leafIdx: number): PageSlot[] {
