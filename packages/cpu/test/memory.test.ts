@@ -107,6 +107,7 @@ describe('PhysicalMemory: words in sparse pages', () => {
     mem.write(4096 + 4088, 9);
     expect(mem.read(8184)).toBe(9);
     expect(mem.read(8192)).toBe(0);
+    expect(codeOf(() => mem.read(-8))).toBe('OUT_OF_RANGE');
     expect(mem.touchedPages()).toBe(1);
     mem.write(0, -0);
     expect(Object.is(mem.read(0), 0)).toBe(true);

@@ -60,12 +60,12 @@ export class PhysicalMemory {
   private memblockBottom: number;
   // The last materialised page read or written, as a one-entry TLB: its byte
   // address (far out of range while empty) and its words. Behind it a
-  // direct-mapped TLB of TLB_SIZE pages by pfn (-1 when empty), so code that
+  // direct-mapped TLB of TLB_SIZE pages by pfn (NaN, equal to nothing, when empty), so code that
   // alternates between a few pages (a lock word, struct pages, an object)
   // skips the directory walk.
   private tlbBase = -(2 ** 60);
   private tlbPage: Float64Array = new Float64Array(WORDS_PER_PAGE);
-  private readonly tlbPfn = new Float64Array(TLB_SIZE).fill(-1);
+  private readonly tlbPfn = new Float64Array(TLB_SIZE).fill(Number.NaN);
   private readonly tlbPages: Float64Array[] = [];
 
   constructor(sizeBytes: number) {
