@@ -1,13 +1,30 @@
+import {
+  type BuddyAllocator,
+  type BuddyOptions,
+  createPageAllocator,
+  NUMA_NO_NODE,
+} from '@sim/buddy';
+import { createMachine, type Machine, type MachineConfig } from '@sim/cpu';
 import { GFP_KERNEL } from '@sim/gfp';
+import { createLocking, type LockingOptions } from '@sim/locks';
 import { bench, describe } from 'vitest';
-import { NUMA_NO_NODE } from '../src/index.js';
-import { boot } from '../test/fixtures/machine.js';
+
+interface Kernel {
+  readonly m: Machine;
+  readonly a: BuddyAllocator;
+}
+
+/** A 2-CPU machine with locking and the page allocator, as the tests boot it. */
+function boot(machine: MachineConfig, buddy: BuddyOptions, locks: LockingOptions): Kernel {
+  const m = createMachine({ nrCpus: 2, ...machine });
+  return { m, a: createPageAllocator(m, createLocking(m, locks), buddy) };
+}
 
 // Each case does OPS operations per iteration: operations/s = hz x OPS.
 const OPS = 10_000;
 const MiB = 2 ** 20;
 
-function pairs(k: ReturnType<typeof boot>, order: number): () => void {
+function pairs(k: Kernel, order: number): () => void {
   return () => {
     k.m.runOn(0, () => {
       const a = k.a;

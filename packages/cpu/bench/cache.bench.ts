@@ -1,5 +1,5 @@
+import { CacheModel } from '@sim/cpu';
 import { bench, describe } from 'vitest';
-import { CacheModel } from '../src/memory/index.js';
 
 // The cache model is charged on every simulated load and store, so its
 // accesses/s bound the simulator's speed. Each case does OPS accesses per

@@ -1,5 +1,5 @@
+import { createMachine, EventQueue } from '@sim/cpu';
 import { bench, describe } from 'vitest';
-import { createMachine, EventQueue } from '../src/index.js';
 
 // Deterministic pseudo-random delays so every run does the same work.
 const DELAYS = new Float64Array(4096);

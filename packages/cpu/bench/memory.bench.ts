@@ -1,5 +1,5 @@
+import { PhysicalMemory } from '@sim/cpu';
 import { bench, describe } from 'vitest';
-import { PhysicalMemory } from '../src/memory/index.js';
 
 // Every simulated load/store of a kernel data structure in memory (freelist
 // pointers, rcu_head chains) is a PhysicalMemory word access. Each case does

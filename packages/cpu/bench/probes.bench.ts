@@ -1,5 +1,5 @@
+import { createMachine } from '@sim/cpu';
 import { bench, describe } from 'vitest';
-import { createMachine } from '../src/index.js';
 
 const BATCH = 1000;
 

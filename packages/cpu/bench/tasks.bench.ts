@@ -1,5 +1,5 @@
+import { Completion, createMachine, type Machine } from '@sim/cpu';
 import { bench, describe } from 'vitest';
-import { Completion, createMachine, type Machine } from '../src/index.js';
 
 const BATCH = 1000;
 

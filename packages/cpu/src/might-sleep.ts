@@ -3,6 +3,10 @@ import { formatPreemptCount } from './preempt-count.js';
 import { RateLimit } from './printk.js';
 import { TASK_RUNNING } from './task-state.js';
 
+// Frames a might_sleep() report adds above the caller, shared by every call.
+const MIGHT_SLEEP_FRAMES: readonly string[] = ['__might_resched', '__might_sleep'];
+const MIGHT_RESCHED_FRAMES: readonly string[] = ['__might_resched'];
+
 /**
  * The "sleeping in atomic context" debug checks (kernel/sched/core.c):
  * `__might_sleep()`/`__might_resched()` and `check_preemption_disabled()`
@@ -34,7 +38,7 @@ export class MightSleepChecker {
         message: `do not call blocking ops when !TASK_RUNNING; state=${t.state.toString(16)} set at [<0000000000000000>] 0x0`,
       });
     }
-    this.mightResched(site, 0, 0, ['__might_resched', '__might_sleep']);
+    this.mightResched(site, 0, 0, MIGHT_SLEEP_FRAMES);
   }
 
   /**
@@ -46,7 +50,7 @@ export class MightSleepChecker {
     site: string,
     preemptOffset: number,
     rcuOffset: number,
-    frames: readonly string[] = ['__might_resched'],
+    frames: readonly string[] = MIGHT_RESCHED_FRAMES,
   ): boolean {
     const m = this.m;
     const c = m.curCpu;

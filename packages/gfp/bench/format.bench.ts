@@ -1,11 +1,5 @@
+import { __GFP_NOWARN, formatGfp, GFP_KERNEL, gfpflagsAllowSpinning, parseGfp } from '@sim/gfp';
 import { bench, describe } from 'vitest';
-import {
-  __GFP_NOWARN,
-  formatGfp,
-  GFP_KERNEL,
-  gfpflagsAllowSpinning,
-  parseGfp,
-} from '../src/index.js';
 
 // Results land here so the work cannot be optimised away.
 const sink = new Float64Array(1);

@@ -1,4 +1,3 @@
-import { bench, describe } from 'vitest';
 import {
   createLockdepTaskState,
   IrqContext,
@@ -8,7 +7,8 @@ import {
   type LockdepMap,
   type LockdepReport,
   type LockdepTaskState,
-} from '../src/lockdep/index.js';
+} from '@sim/locks';
+import { bench, describe } from 'vitest';
 
 // A minimal host: one task in process context with irqs on, constant site.
 class BenchHost implements LockdepHost {

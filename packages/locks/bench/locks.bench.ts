@@ -1,6 +1,6 @@
 import { createMachine } from '@sim/cpu';
+import { createLocking } from '@sim/locks';
 import { bench, describe } from 'vitest';
-import { createLocking } from '../src/index.js';
 
 // Each iteration runs 1000 lock+unlock pairs inside one runOn(), so pairs per
 // second = hz x 1000.

@@ -132,8 +132,7 @@ export class Locking {
    * allowed. Models `might_alloc()` (include/linux/sched/mm.h).
    */
   mightAlloc(gfp: number, site: string = MIGHT_ALLOC_SITE): void {
-    const flags = this.taskFlags();
-    this.lockdep.fsReclaimMightAlloc(gfp, flags);
+    if (this.lockdep.debugLocks) this.lockdep.fsReclaimMightAlloc(gfp, this.taskFlags());
     if (gfpflagsAllowBlocking(gfp)) this.machine.mightSleep(site);
   }
 

@@ -1,6 +1,6 @@
 import type { Wait } from '@sim/cpu';
+import type { KvfreeRcuStrategyName } from '@sim/rcu';
 import { bench, describe } from 'vitest';
-import type { KvfreeRcuStrategyName } from '../src/index.js';
 import { bootBench } from './setup.js';
 
 const PER_CPU = 5_000;

@@ -7,7 +7,7 @@ import {
   TestObjectPool,
   TestPagePool,
   TestShrinkerRegistry,
-} from '../src/index.js';
+} from '@sim/rcu';
 
 /**
  * A machine with RCU and the test allocators, configured like a production

@@ -1,13 +1,13 @@
 import { createMachine, type Machine, missesOf } from '@sim/cpu';
 import { GFP_KERNEL } from '@sim/gfp';
 import { createLocking } from '@sim/locks';
-import { bench, describe } from 'vitest';
 import {
   createSimplePageAllocator,
   createSlabAllocator,
   type SlabAllocator,
   type SlabAllocatorName,
-} from '../src/index.js';
+} from '@sim/slab';
+import { bench, describe } from 'vitest';
 
 // Each benchmark op runs a batch inside one runOn(); figures per pair or per
 // object are the op rate times the batch size.

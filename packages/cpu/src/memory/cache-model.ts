@@ -95,7 +95,11 @@ export function missesOf(counters: CacheCounters): number {
 function counterRow(a: Float64Array, base: number): CacheCounters {
   return {
     accesses:
-      a[base + C_L1]! + a[base + C_L2]! + a[base + C_LLC]! + a[base + C_DRAM]! + a[base + C_TRANSFER]!,
+      a[base + C_L1]! +
+      a[base + C_L2]! +
+      a[base + C_LLC]! +
+      a[base + C_DRAM]! +
+      a[base + C_TRANSFER]!,
     l1Hits: a[base + C_L1]!,
     l2Hits: a[base + C_L2]!,
     llcHits: a[base + C_LLC]!,
@@ -310,6 +314,20 @@ export class CacheModel {
       // Same line as this CPU's previous access: an L1 hit that is already MRU.
       this.counters[((site * this.nrCpus + cpu) << 3) + C_L1]!++;
       return this.l1Lat;
+    }
+    // An L1 hit at the predicted way that needs no coherence action (a load,
+    // or a store to a line this CPU already owns): the common case once the
+    // working set is warm, kept small so callers can inline it.
+    const way1 = this.pred[cpu * (this.predMask + 1) + (line & this.predMask)]!;
+    if (this.l1Tag[way1] === line) {
+      const mod = this.l2Mod[this.l1L2Way[way1]!]!;
+      if (!write || mod === 1) {
+        this.l1Stamp[way1] = ++this.clock;
+        this.lastLine[cpu] = line;
+        this.lastWritable[cpu] = mod;
+        this.counters[((site * this.nrCpus + cpu) << 3) + C_L1]!++;
+        return this.l1Lat;
+      }
     }
     return this.slowAccess(cpu, line, write, site);
   }

@@ -1,0 +1,3 @@
+import { benchProject } from '../../vitest.bench.shared.js';
+
+export default benchProject();
