@@ -61,22 +61,31 @@ export class CallChain {
     return d > 0 ? this.stack[c * MAX_CALL_DEPTH + d - 1]! : 0;
   }
 
-  /** Save the frames of the task leaving CPU `c`. */
-  save(c: number): Int32Array | null {
+  /**
+   * Save the frames of the task leaving CPU `c` into its own buffer (grown
+   * once, reused at every switch so context switches allocate nothing).
+   */
+  save(c: number, t: { frames: Int32Array | null; nrFrames: number }): void {
     const d = Math.min(this.depth[c]!, MAX_CALL_DEPTH);
-    if (d === 0) return null;
+    t.nrFrames = d;
+    if (d === 0) return;
+    let buf = t.frames;
+    if (buf === null || buf.length < d) {
+      buf = new Int32Array(Math.max(d, 16));
+      t.frames = buf;
+    }
     const base = c * MAX_CALL_DEPTH;
-    return this.stack.slice(base, base + d);
+    for (let i = 0; i < d; i++) buf[i] = this.stack[base + i]!;
   }
 
-  /** Install the frames of the task entering CPU `c`. */
-  restore(c: number, frames: Int32Array | null): void {
-    if (frames === null) {
-      this.depth[c] = 0;
-      return;
-    }
-    this.stack.set(frames, c * MAX_CALL_DEPTH);
-    this.depth[c] = frames.length;
+  /** Install the frames of the task entering CPU `c` (none for null). */
+  restore(c: number, t: { frames: Int32Array | null; nrFrames: number } | null): void {
+    const d = t === null ? 0 : t.nrFrames;
+    this.depth[c] = d;
+    if (d === 0) return;
+    const buf = t!.frames!;
+    const base = c * MAX_CALL_DEPTH;
+    for (let i = 0; i < d; i++) this.stack[base + i] = buf[i]!;
   }
 
   /** Names of the recorded frames of CPU `c`, innermost first, markers included. */

@@ -436,7 +436,7 @@ export class Machine {
       driver = sched.driver(cpu);
       sched.curr[cpu] = driver;
       driver.cpu = cpu;
-      this.chain.restore(cpu, driver.frames);
+      this.chain.restore(cpu, driver);
     }
     const before = this.clock[cpu]!;
     let ok = false;
@@ -446,7 +446,7 @@ export class Machine {
       return r;
     } finally {
       if (driver !== null) {
-        driver.frames = this.chain.save(cpu);
+        this.chain.save(cpu, driver);
         sched.curr[cpu] = sched.idle[cpu]!;
         this.chain.restore(cpu, null);
       }

@@ -526,7 +526,7 @@ export class Scheduler {
     m.clock[c]! += m.costs.contextSwitch;
     const now = m.clock[c]!;
     if (!prev.isIdle) {
-      prev.frames = m.chain.save(c);
+      m.chain.save(c, prev);
       prev.sumExecNs += now - prev.runStart;
       prev.lastRanAt = now;
       if (prev.state === TASK_RUNNING) prev.nivcsw++;
@@ -538,8 +538,7 @@ export class Scheduler {
     if (next.isIdle) {
       m.chain.restore(c, null);
     } else {
-      m.chain.restore(c, next.frames);
-      next.frames = null;
+      m.chain.restore(c, next);
     }
     if (m.tracing) m.tracer.contextSwitch(c, now, prev, next);
     const hooks = this.switchHooks;

@@ -83,8 +83,10 @@ export class Task {
   migrationDisabled = 0;
   /** @internal PREEMPT_RT `softirq_disable_cnt` */
   softirqCnt = 0;
-  /** @internal saved simulated call chain */
+  /** @internal saved simulated call chain (a reused buffer) */
   frames: Int32Array | null = null;
+  /** @internal number of saved frames in `frames` */
+  nrFrames = 0;
   /** @internal virtual time it last stopped running */
   lastRanAt = 0;
   /** @internal */

@@ -26,6 +26,8 @@ const LEAF_WORDS = LEAF_PAGES * WORDS_PER_PAGE; // 2^25 words, 256 MiB per leaf
 
 type PageSlot = Float64Array | null;
 const TLB_SIZE = 256;
+// Exact: scaling by a power of two never rounds.
+const INV_PAGE_SIZE = 1 / PAGE_SIZE;
 
 /** The range reserved by boot-time allocations, `[start, end)` in bytes. @public */
 export interface MemblockRange {
@@ -104,21 +106,21 @@ export class PhysicalMemory {
     // negatives and misalignment all fail it and take the checked path).
     const off = addr - this.tlbBase;
     if ((off & 0xff8) === off) return this.tlbPage[off >>> 3]!;
-    return this.readSlow(addr);
+    // The direct-mapped TLB; `pfn` is NaN or out of range for bad addresses,
+    // which never match an entry.
+    const pfn = Math.floor(addr * INV_PAGE_SIZE);
+    const t = pfn & (TLB_SIZE - 1);
+    const off2 = addr - pfn * PAGE_SIZE;
+    if (this.tlbPfn[t] === pfn && (off2 & 0xff8) === off2) {
+      const page = this.tlbPages[t]!;
+      this.tlbBase = pfn * PAGE_SIZE;
+      this.tlbPage = page;
+      return page[off2 >>> 3]!;
+    }
+    return this.readSlow(addr, pfn);
   }
 
-  private readSlow(addr: number): number {
-    const pfn = Math.floor(addr / PAGE_SIZE);
-    const t = pfn & (TLB_SIZE - 1);
-    if (this.tlbPfn[t] === pfn) {
-      const off = addr - pfn * PAGE_SIZE;
-      if ((off & 0xff8) === off) {
-        const page = this.tlbPages[t]!;
-        this.tlbBase = pfn * PAGE_SIZE;
-        this.tlbPage = page;
-        return page[off >>> 3]!;
-      }
-    }
+  private readSlow(addr: number, pfn: number): number {
     const w = addr / WORD_SIZE;
     if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
     const leafIdx = Math.floor(w / LEAF_WORDS);
@@ -137,28 +139,28 @@ export class PhysicalMemory {
    * `WRITE_ONCE()` of a `u64` through the direct map.
    */
   write(addr: number, value: number): void {
-    const off = addr - this.tlbBase;
-    if ((off & 0xff8) === off && Number.isSafeInteger(value) && value >= 0) {
+    if (Number.isSafeInteger(value) && value >= 0) {
       // `+ 0` turns -0 into +0 so every stored zero reads back identically.
-      this.tlbPage[off >>> 3] = value + 0;
-      return;
+      const off = addr - this.tlbBase;
+      if ((off & 0xff8) === off) {
+        this.tlbPage[off >>> 3] = value + 0;
+        return;
+      }
+      const pfn = Math.floor(addr * INV_PAGE_SIZE);
+      const t = pfn & (TLB_SIZE - 1);
+      const off2 = addr - pfn * PAGE_SIZE;
+      if (this.tlbPfn[t] === pfn && (off2 & 0xff8) === off2) {
+        const page = this.tlbPages[t]!;
+        this.tlbBase = pfn * PAGE_SIZE;
+        this.tlbPage = page;
+        page[off2 >>> 3] = value + 0;
+        return;
+      }
     }
     this.writeSlow(addr, value);
   }
 
   private writeSlow(addr: number, value: number): void {
-    const pfn = Math.floor(addr / PAGE_SIZE);
-    const t = pfn & (TLB_SIZE - 1);
-    if (this.tlbPfn[t] === pfn && Number.isSafeInteger(value) && value >= 0) {
-      const off = addr - pfn * PAGE_SIZE;
-      if ((off & 0xff8) === off) {
-        const page = this.tlbPages[t]!;
-        this.tlbBase = pfn * PAGE_SIZE;
-        this.tlbPage = page;
-        page[off >>> 3] = value + 0;
-        return;
-      }
-    }
     const w = addr / WORD_SIZE;
     if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
     if (!(Number.isSafeInteger(value) && value >= 0)) this.badValue(addr, value);
@@ -167,7 +169,7 @@ export class PhysicalMemory {
     const leaf = this.directory[leafIdx] ?? this.materialiseLeaf(leafIdx);
     const slot = rem >>> PAGE_WORD_SHIFT;
     const page = leaf[slot] ?? this.materialisePage(leaf, slot);
-    this.cachePage(pfn, page);
+    this.cachePage(Math.floor(addr * INV_PAGE_SIZE), page);
     page[rem & PAGE_WORD_MASK] = value + 0;
   }
 
