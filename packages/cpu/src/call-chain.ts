@@ -16,6 +16,16 @@ export const FRAME_NMI = 2;
 export const FRAME_SOFTIRQ = 3;
 
 /**
+ * Where a task keeps its frames while it is off the CPU: a buffer it reuses
+ * and how many frames of it are valid.
+ * @internal
+ */
+export interface SavedFrames {
+  frames: Int32Array | null;
+  nrFrames: number;
+}
+
+/**
  * Interned function names and the per-CPU frame stacks.
  * @internal
  */
@@ -65,7 +75,7 @@ export class CallChain {
    * Save the frames of the task leaving CPU `c` into its own buffer (grown
    * once, reused at every switch so context switches allocate nothing).
    */
-  save(c: number, t: { frames: Int32Array | null; nrFrames: number }): void {
+  save(c: number, t: SavedFrames): void {
     const d = Math.min(this.depth[c]!, MAX_CALL_DEPTH);
     t.nrFrames = d;
     if (d === 0) return;
@@ -79,7 +89,7 @@ export class CallChain {
   }
 
   /** Install the frames of the task entering CPU `c` (none for null). */
-  restore(c: number, t: { frames: Int32Array | null; nrFrames: number } | null): void {
+  restore(c: number, t: SavedFrames | null): void {
     const d = t === null ? 0 : t.nrFrames;
     this.depth[c] = d;
     if (d === 0) return;
