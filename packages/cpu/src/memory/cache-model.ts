@@ -161,6 +161,7 @@ export class CacheModel {
   private readonly l1Tag: Float64Array; // line number, -1 when invalid
   private readonly l1Stamp: Float64Array; // LRU stamp, 0 when invalid
   private readonly l1L2Way: Int32Array; // index of the same line's L2 entry
+  private readonly l1Mod: Uint8Array; // mirror of that L2 entry's l2Mod, for the L1 fast path
 
   private readonly l2Sets: number;
   private readonly l2Ways: number;
@@ -182,8 +183,9 @@ export class CacheModel {
   private readonly predMask: number;
   private readonly pred: Int32Array;
 
-  private readonly lastLine: Float64Array;
-  private readonly lastWritable: Uint8Array;
+  // Per CPU, the line of its previous access times two plus 1 if this CPU
+  // owns it Modified (so a store to it needs no coherence action), or -1.
+  private readonly last: Float64Array;
 
   private readonly l1Lat: number;
   private readonly l2Lat: number;
@@ -219,6 +221,7 @@ export class CacheModel {
     this.l1Tag = new Float64Array(l1Lines).fill(-1);
     this.l1Stamp = new Float64Array(l1Lines);
     this.l1L2Way = new Int32Array(l1Lines).fill(-1);
+    this.l1Mod = new Uint8Array(l1Lines);
 
     this.l2Ways = config.l2.ways;
     this.l2Sets = config.l2.sizeBytes / (config.lineSize * this.l2Ways);
@@ -247,8 +250,7 @@ export class CacheModel {
       this.pred.fill(c * l1PerCpu, c * predSize, (c + 1) * predSize);
     }
 
-    this.lastLine = new Float64Array(nrCpus).fill(-1);
-    this.lastWritable = new Uint8Array(nrCpus);
+    this.last = new Float64Array(nrCpus).fill(-1);
 
     this.l1Lat = config.l1.latencyNs;
     this.l2Lat = config.l2.latencyNs;
@@ -310,7 +312,8 @@ export class CacheModel {
     else line = this.lineOf(addr);
     if (!(cpu >>> 0 === cpu && cpu < this.nrCpus)) this.badCpu(cpu);
     if (!(site >>> 0 === site && site < this.nrSites)) this.badSite(site);
-    if (this.lastLine[cpu] === line && (!write || this.lastWritable[cpu] === 1)) {
+    const lw = this.last[cpu]! - line * 2;
+    if (lw === 1 || (lw === 0 && !write)) {
       // Same line as this CPU's previous access: an L1 hit that is already MRU.
       this.counters[((site * this.nrCpus + cpu) << 3) + C_L1]!++;
       return this.l1Lat;
@@ -320,11 +323,10 @@ export class CacheModel {
     // working set is warm, kept small so callers can inline it.
     const way1 = this.pred[cpu * (this.predMask + 1) + (line & this.predMask)]!;
     if (this.l1Tag[way1] === line) {
-      const mod = this.l2Mod[this.l1L2Way[way1]!]!;
+      const mod = this.l1Mod[way1]!;
       if (!write || mod === 1) {
         this.l1Stamp[way1] = ++this.clock;
-        this.lastLine[cpu] = line;
-        this.lastWritable[cpu] = mod;
+        this.last[cpu] = line * 2 + mod;
         this.counters[((site * this.nrCpus + cpu) << 3) + C_L1]!++;
         return this.l1Lat;
       }
@@ -418,12 +420,12 @@ export class CacheModel {
         if (invalidated > 0 && lat < this.invalLat) lat = this.invalLat;
         this.llcOwner[slot] = cpu;
         this.l2Mod[way2] = 1;
+        this.l1Mod[way1] = 1;
       }
-      this.lastWritable[cpu] = 1;
+      this.last[cpu] = line * 2 + 1;
     } else {
-      this.lastWritable[cpu] = this.l2Mod[way2]!;
+      this.last[cpu] = line * 2 + this.l2Mod[way2]!;
     }
-    this.lastLine[cpu] = line;
 
     const row = (site * this.nrCpus + cpu) << 3;
     this.counters[row + kind]!++;
@@ -461,6 +463,7 @@ export class CacheModel {
     this.l1Tag[way] = line;
     stamps[way] = stamp;
     this.l1L2Way[way] = way2;
+    this.l1Mod[way] = this.l2Mod[way2]!;
     this.l2L1Way[way2] = way;
     return way;
   }
@@ -493,7 +496,7 @@ export class CacheModel {
       }
       this.sharers[oldSlot * this.shWords + (cpu >>> 5)]! &= ~(1 << (cpu & 31));
       if (this.l2Mod[way] === 1) this.llcOwner[oldSlot] = -1;
-      if (this.lastLine[cpu] === old) this.lastLine[cpu] = -1;
+      if (Math.floor(this.last[cpu]! / 2) === old) this.last[cpu] = -1;
     }
     this.l2Tag[way] = line;
     stamps[way] = stamp;
@@ -567,14 +570,18 @@ export class CacheModel {
     this.l2Stamp[w2] = 0;
     this.l2L1Way[w2] = -1;
     this.l2Mod[w2] = 0;
-    if (this.lastLine[cpu] === line) this.lastLine[cpu] = -1;
+    if (Math.floor(this.last[cpu]! / 2) === line) this.last[cpu] = -1;
   }
 
   /** `cpu` loses Modified ownership of `line` but keeps a Shared copy (a read by another CPU). */
   private downgrade(cpu: number, line: number): void {
     const w2 = this.findL2(cpu, line);
-    if (w2 >= 0) this.l2Mod[w2] = 0;
-    if (this.lastLine[cpu] === line) this.lastWritable[cpu] = 0;
+    if (w2 >= 0) {
+      this.l2Mod[w2] = 0;
+      const w1 = this.l2L1Way[w2]!;
+      if (w1 >= 0) this.l1Mod[w1] = 0;
+    }
+    if (this.last[cpu] === line * 2 + 1) this.last[cpu] = line * 2;
   }
 
   /**
@@ -605,8 +612,8 @@ export class CacheModel {
     this.l1Tag.fill(-1, l1Start, l1End);
     this.l1Stamp.fill(0, l1Start, l1End);
     this.l1L2Way.fill(-1, l1Start, l1End);
-    this.lastLine[cpu] = -1;
-    this.lastWritable[cpu] = 0;
+    this.l1Mod.fill(0, l1Start, l1End);
+    this.last[cpu] = -1;
   }
 
   /**
@@ -618,6 +625,7 @@ export class CacheModel {
     this.l1Tag.fill(-1);
     this.l1Stamp.fill(0);
     this.l1L2Way.fill(-1);
+    this.l1Mod.fill(0);
     this.l2Tag.fill(-1);
     this.l2Stamp.fill(0);
     this.l2Slot.fill(-1);
@@ -627,8 +635,7 @@ export class CacheModel {
     this.llcStamp.fill(0);
     this.llcOwner.fill(-1);
     this.sharers.fill(0);
-    this.lastLine.fill(-1);
-    this.lastWritable.fill(0);
+    this.last.fill(-1);
   }
 
   /** Zero every per-CPU and per-site counter; cache contents are kept. Like `perf stat` starting a new interval. */
@@ -741,15 +748,12 @@ export class CacheModel {
     }
     this.checkPrivate(problems);
     for (let c = 0; c < this.nrCpus; c++) {
-      const last = this.lastLine[c]!;
-      if (last >= 0 && this.privateLevel(c, last * this.lineSize) !== 1) {
+      const lw = this.last[c]!;
+      const last = Math.floor(lw / 2);
+      if (lw >= 0 && this.privateLevel(c, last * this.lineSize) !== 1) {
         problems.push(`cpu ${c} last line ${last} is not in its L1`);
       }
-      if (
-        last >= 0 &&
-        this.lastWritable[c] === 1 &&
-        this.lineState(last * this.lineSize).owner !== c
-      ) {
+      if (lw >= 0 && lw % 2 === 1 && this.lineState(last * this.lineSize).owner !== c) {
         problems.push(`cpu ${c} last line ${last} marked writable but not owned`);
       }
     }
@@ -794,6 +798,9 @@ export class CacheModel {
           const w2 = this.l1L2Way[i]!;
           if (this.l2Tag[w2] !== line || this.l2L1Way[w2] !== i) {
             problems.push(`cpu ${c} L1 line ${line} is not linked to its L2 entry (inclusion)`);
+          }
+          if (this.l1Mod[i] !== this.l2Mod[w2]) {
+            problems.push(`cpu ${c} L1 line ${line} Modified mirror disagrees with its L2 entry`);
           }
           for (let j = i + 1; j < base + this.l1Ways; j++) {
             if (this.l1Tag[j] === line) problems.push(`cpu ${c} L1 line ${line} present twice`);
