@@ -37,7 +37,13 @@ import {
   type ReportRecord,
   type WarnInput,
 } from './report.js';
-import { type ContextSwitchHook, type CpuHook, Scheduler, type TickHook } from './scheduler.js';
+import {
+  type ContextSwitchHook,
+  type CpuHook,
+  SCHEDULE_FRAMES,
+  Scheduler,
+  type TickHook,
+} from './scheduler.js';
 import { type SmpCallFn, SmpController } from './smp.js';
 import { SoftirqController, type SoftirqHandler } from './softirq.js';
 import { type TaintFlag, TaintState } from './taint.js';
@@ -833,6 +839,19 @@ export class Machine {
   /** `might_sleep()`: report sleeping in atomic context (rate-limited to once per HZ). */
   mightSleep(site: string): void {
     this.checks.mightSleep(site);
+  }
+
+  /**
+   * `schedule_debug()` for a primitive whose sleep the simulation charges as
+   * waiting time instead of switching tasks (a contended PREEMPT_RT rtmutex
+   * in `rtlock_slowlock()`): reports "BUG: scheduling while atomic" when the
+   * current context is atomic and returns whether it did. The kernel then
+   * resets the preempt count; the simulation keeps it so the interrupted
+   * contexts unwind normally. `frames` are the call-trace entries above the
+   * caller, innermost first (default `__schedule_bug`, `__schedule`, `schedule`).
+   */
+  scheduleDebug(frames: readonly string[] = SCHEDULE_FRAMES): boolean {
+    return this.sched.scheduleDebug(this.curCpu, frames);
   }
 
   /** `__might_resched(site, offsets)` with expected preempt count and RCU nesting; true if it reported. */

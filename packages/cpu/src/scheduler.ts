@@ -28,6 +28,9 @@ export type TickHook = (cpu: number, user: boolean) => void;
 
 const TASK_EXITED = 4;
 
+/** Call-trace entries of a "scheduling while atomic" report from `schedule()`, innermost first. @internal */
+export const SCHEDULE_FRAMES: readonly string[] = ['__schedule_bug', '__schedule', 'schedule'];
+
 function isGenerator(v: unknown): v is Generator<Wait<unknown>, unknown, unknown> {
   return (
     typeof v === 'object' &&
@@ -459,7 +462,19 @@ export class Scheduler {
     if (t.worker !== null) m.wq.workerSleeping(t);
   }
 
-  private schedulingWhileAtomic(t: Task, pc: number): void {
+  /** `schedule_debug()` without blocking: report sleeping from atomic context on CPU `c`. */
+  scheduleDebug(c: number, frames: readonly string[]): boolean {
+    const pc = this.m.ctx.pc[c]!;
+    if (pc === 0) return false;
+    this.schedulingWhileAtomic(this.curr[c]!, pc, frames);
+    return true;
+  }
+
+  private schedulingWhileAtomic(
+    t: Task,
+    pc: number,
+    frames: readonly string[] = SCHEDULE_FRAMES,
+  ): void {
     const m = this.m;
     const lines = [`BUG: scheduling while atomic: ${t.comm}/${t.pid}/0x${formatPreemptCount(pc)}`];
     lines.push(...m.reporter.heldLockLines(t));
@@ -472,7 +487,7 @@ export class Scheduler {
       details: { preemptCount: pc, comm: t.comm, pid: t.pid },
       taint: 'W',
       withStack: true,
-      frames: ['__schedule_bug', '__schedule', 'schedule'],
+      frames,
     });
   }
 

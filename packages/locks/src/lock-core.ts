@@ -59,6 +59,11 @@ export class LockCore {
     return this.ownerCpu >= 0;
   }
 
+  /** Whether taking the lock now would wait: held now, or until later in virtual time. */
+  isContended(): boolean {
+    return this.ownerCpu >= 0 || this.m.now() < this.freeAt;
+  }
+
   /**
    * Try the lock word. Returns false, touching the line as a failed
    * `atomic_try_cmpxchg()` would, when held now or until later in virtual

@@ -1,5 +1,15 @@
 import { SpinningLock } from './spinning-lock.js';
 
+// The sleep of a contended rtmutex-based spinlock_t, innermost first
+// (kernel/locking/rtmutex.c, spinlock_rt.c).
+const RTLOCK_SCHEDULE_FRAMES: readonly string[] = [
+  '__schedule_bug',
+  '__schedule',
+  'schedule_rtlock',
+  'rtlock_slowlock_locked',
+  'rt_spin_lock',
+];
+
 /** Source position of `rtlock_might_resched()` reported on PREEMPT_RT. */
 const SPINLOCK_RT_SITE = 'kernel/locking/spinlock_rt.c:48';
 
@@ -80,12 +90,16 @@ export class RtSpinLock extends SpinLock {
   }
 
   // rt_spin_lock(): might-resched check, RCU read lock, migrate_disable, then
-  // the rtmutex, whose contended path sleeps (charged as waiting time).
+  // the rtmutex, whose contended path sleeps (charged as waiting time). That
+  // sleep goes through schedule_debug() in rtlock_slowlock_locked(), which
+  // reports it when the caller is atomic.
   private rtLock(subclass: number): void {
     this.locking.rtMightResched(SPINLOCK_RT_SITE);
     this.locking.rtRcuEnter();
     this.m.migrateDisable();
-    this.acquireSpin(subclass);
+    this.ld.acquire(this.map, subclass, false, 0, 1, null);
+    if (this.core.isContended()) this.m.scheduleDebug(RTLOCK_SCHEDULE_FRAMES);
+    this.core.spin();
   }
 
   private rtUnlock(): void {

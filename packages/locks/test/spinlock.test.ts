@@ -208,6 +208,44 @@ describe('raw_spinlock_t and spinlock_t', () => {
     expect(kinds(m)).toEqual([]);
   });
 
+  describe('a contended spinlock_t taken with preemption disabled', () => {
+    // CPU 1 holds &pool->lock until 60 us; CPU 0 asks for it at ~0 us.
+    function contend(model: 'full' | 'rt', atomic: boolean) {
+      const { m, l } = boot(model, { locking: { lockdep: false } });
+      const pool = l.spinLock('&pool->lock');
+      m.runOn(1, () => {
+        m.charge(50_000);
+        pool.lock();
+        m.charge(10_000);
+        pool.unlock();
+      });
+      m.runOn(0, () => {
+        if (atomic) m.preemptDisable();
+        pool.lock();
+        pool.unlock();
+        if (atomic) m.preemptEnable();
+      });
+      return m;
+    }
+
+    it('on PREEMPT_RT blocks in the rtmutex: "BUG: scheduling while atomic"', () => {
+      const m = contend('rt', true);
+      expect(kinds(m)).toEqual(['might-sleep', 'scheduling-while-atomic']);
+      expect(m.dmesg()).toContain(' schedule_rtlock\n');
+      expect(m.dmesg()).toMatch(/BUG: scheduling while atomic: driver\/0\/\d+\/0x00000001/);
+      // The waiter still gets the lock once the holder's release time is reached.
+      expect(m.clockOf(0)).toBeGreaterThanOrEqual(60_000);
+    });
+
+    it('on PREEMPT_RT from preemptible code sleeps quietly', () => {
+      expect(kinds(contend('rt', false))).toEqual([]);
+    });
+
+    it('off PREEMPT_RT spins, which is allowed in atomic context', () => {
+      expect(kinds(contend('full', true))).toEqual([]);
+    });
+  });
+
   it('rejects an empty lock name before creating anything', () => {
     const { l } = boot('none');
     expect(() => l.spinLock('')).toThrow(/accepted: a non-empty string/);

@@ -532,7 +532,7 @@ function summarise(
     "Misses are L1d misses (accesses not satisfied by the CPU's L1d): during the calls on CPU 0, and at free time at the sites kvfree_rcu.bulk, kvfree_rcu.chain, kvfree_rcu.page and rcu.invoke.",
     "krcp's own page cache is empty at the call, as after boot (it is filled only after its first miss): the moment the naive design allocates and the batched design chains the rcu_head.",
     'lockdep stops after its first report, as the kernel does, so each kernel prints at most one lockdep splat.',
-    'On PREEMPT_RT a contended zone->lock would block the caller and print "scheduling while atomic"; the simulated rtmutex is taken by a plain function and charges the wait instead, so the report is the might-sleep one.',
+    'On PREEMPT_RT a contended zone->lock blocks the caller in its rtmutex: under the raw spinlock that is "scheduling while atomic", printed after the might-sleep report (the simulation charges the wait as time instead of switching tasks).',
     "The scenario sets preempt, kfree_rcu, kfree_rcu.no_locks and page_alloc.trylock_first itself; the run's preempt= picks the non-RT model (full when it is rt). Default machine: 2 CPUs, 32 MB, a 4 MB LLC (the question is about locking, not capacity; a smaller LLC boots faster).",
   ];
 
