@@ -6,6 +6,22 @@ const IRQSAVE = 1;
 const IRQ = 2;
 const BH = 4;
 const SPINLOCK_RT_SITE = 'kernel/locking/spinlock_rt.c:48';
+// The sleep of a contended rwbase_rt writer or reader, innermost first
+// (kernel/locking/rwbase_rt.c, spinlock_rt.c).
+const RWBASE_WRITE_FRAMES: readonly string[] = [
+  '__schedule_bug',
+  '__schedule',
+  'schedule_rtlock',
+  'rwbase_write_lock',
+  'rt_write_lock',
+];
+const RWBASE_READ_FRAMES: readonly string[] = [
+  '__schedule_bug',
+  '__schedule',
+  'schedule_rtlock',
+  '__rwbase_read_lock',
+  'rt_read_lock',
+];
 
 /**
  * rwlock_t: many readers or one writer. Off PREEMPT_RT a spinning lock that
@@ -206,7 +222,7 @@ export class RwLock {
   private takeRead(): void {
     this.locking.lockdep.acquire(this.map, 0, false, this.readMode(), 1, null);
     if (this.writerCpu >= 0) this.deadlock('read');
-    this.waitUntil(this.writerFreeAt);
+    this.waitUntil(this.writerFreeAt, RWBASE_READ_FRAMES);
     this.grantRead();
   }
 
@@ -232,7 +248,7 @@ export class RwLock {
   private takeWrite(): void {
     this.locking.lockdep.acquire(this.map, 0, false, 0, 1, null);
     if (this.writerCpu >= 0 || this.readers > 0) this.deadlock('write');
-    this.waitUntil(Math.max(this.writerFreeAt, this.readersFreeAt));
+    this.waitUntil(Math.max(this.writerFreeAt, this.readersFreeAt), RWBASE_WRITE_FRAMES);
     this.grantWrite();
   }
 
@@ -257,10 +273,13 @@ export class RwLock {
     this.writerFreeAt = m.now();
   }
 
-  private waitUntil(t: number): void {
+  private waitUntil(t: number, rtFrames: readonly string[]): void {
     const m = this.locking.machine;
     const now = m.now();
     if (now < t) {
+      // PREEMPT_RT's rwlock_t is an rwbase_rt on an rtmutex: the waiter sleeps,
+      // and schedule_debug() reports it from atomic context.
+      if (this.locking.rt) m.scheduleDebug(rtFrames);
       m.charge(t - now);
       this.locking.stat.contended(this.statId, t - now);
     }

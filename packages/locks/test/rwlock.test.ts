@@ -84,4 +84,31 @@ describe('rwlock_t', () => {
     expect(kinds(m)).toContain('might-sleep');
     expect(kinds(m)).toContain('lockdep-invalid-wait-context');
   });
+
+  it('on RT write_lock() waiting for a reader under a raw spinlock blocks: scheduling while atomic', () => {
+    // A reader on CPU 1 holds &rw until 21 us; CPU 0 asks to write at ~0 us.
+    const writeUnderRaw = (model: 'full' | 'rt') => {
+      const { m, l } = boot(model, { locking: { lockdep: false } });
+      const raw = l.rawSpinLock('&raw');
+      const rw = l.rwLock('&rw');
+      m.runOn(1, () => {
+        m.charge(20_000);
+        rw.readLock();
+        m.charge(1_000);
+        rw.readUnlock();
+      });
+      m.runOn(0, () => {
+        raw.lock();
+        rw.writeLock();
+        rw.writeUnlock();
+        raw.unlock();
+      });
+      return m;
+    };
+    const rt = writeUnderRaw('rt');
+    expect(kinds(rt)).toEqual(['might-sleep', 'scheduling-while-atomic']);
+    expect(rt.dmesg()).toContain(' rwbase_write_lock\n');
+    // Off RT the writer spins, which is allowed under a raw spinlock.
+    expect(kinds(writeUnderRaw('full'))).toEqual([]);
+  });
 });
