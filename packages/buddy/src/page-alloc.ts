@@ -50,7 +50,7 @@ import {
   STRUCT_PAGE_SIZE,
 } from './page-map.js';
 import { PerCpuPages } from './pcp.js';
-import type { LlistPort, LockingPort, TrylockMutex } from './ports.js';
+import type { IrqLocalLock, LlistPort, LockingPort, TrylockMutex } from './ports.js';
 import { RateLimitState } from './ratelimit.js';
 import type { Shrinker } from './shrinker.js';
 import { Slowpath } from './slowpath.js';
@@ -248,6 +248,10 @@ export class BuddyCore {
     this.gfpZoneConfig = { dma: hasDma, dma32: hasDma32, highmem: false };
     pm.blockMt.fill(MIGRATE_MOVABLE);
 
+    this.paLock =
+      this.lock2020 && this.rt && locking.localLock !== undefined
+        ? locking.localLock('pa_lock.l')
+        : null;
     this.irqStack = new Float64Array(nrCpus * IRQ_STACK);
     this.irqDepth = new Int32Array(nrCpus);
     this.cpuNode = new Int32Array(nrCpus);
@@ -508,15 +512,17 @@ export class BuddyCore {
   /**
    * `pcp_spin_trylock()`: pin to the CPU (preempt_disable, migrate_disable on
    * RT) and trylock this CPU's `pcp->lock`; null (unpinned) when it fails.
-   * In 'full' (2020) mode the lists are protected by `local_irq_save()` and
-   * this cannot fail; the flags are kept in `pcpIrqFlags`.
+   * In 'full' (2020) mode the lists are protected by `local_irq_save()` (on
+   * PREEMPT_RT the `pa_lock` local lock) and this cannot fail; the flags are
+   * kept in `irqStack`.
    */
   pcpLock(zone: Zone): PerCpuPages | null {
     const m = this.m;
     if (this.lock2020) {
       const c = m.cpu;
       const d = this.irqDepth[c]!;
-      this.irqStack[c * IRQ_STACK + d] = m.localIrqSave();
+      this.irqStack[c * IRQ_STACK + d] =
+        this.paLock === null ? m.localIrqSave() : this.paLock.lockIrqsave();
       this.irqDepth[c] = d + 1;
       return this.pcp[zone.id]![c]!;
     }
@@ -535,13 +541,23 @@ export class BuddyCore {
       const c = m.cpu;
       const d = this.irqDepth[c]! - 1;
       this.irqDepth[c] = d;
-      m.localIrqRestore(this.irqStack[c * IRQ_STACK + d]!);
+      const flags = this.irqStack[c * IRQ_STACK + d]!;
+      if (this.paLock === null) m.localIrqRestore(flags);
+      else this.paLock.unlockIrqrestore(flags);
       return;
     }
     p.lock.unlock();
     if (this.rt) m.migrateEnable();
     else m.preemptEnable();
   }
+
+  /**
+   * The 2020 model's per-CPU list lock on PREEMPT_RT: the RT patchset's
+   * `pa_lock` local lock (a per-CPU sleeping lock) where mainline disabled
+   * irqs. Null off RT, in the v6.15 model, or when the locking port has no
+   * local locks.
+   */
+  private readonly paLock: IrqLocalLock | null;
 
   /** Saved irq flags of nested 'full'-mode per-CPU list sections (NMI re-entry nests). */
   private readonly irqStack: Float64Array;
@@ -1078,9 +1094,11 @@ export class BuddyCore {
     const p = this.pcp[zone.id]![cpu]!;
     if (p.count === 0) return;
     if (this.lock2020) {
-      const f = this.m.localIrqSave();
+      const pa = this.paLock;
+      const f = pa === null ? this.m.localIrqSave() : pa.lockIrqsave();
       while (p.count > 0) this.freePcppagesBulk(zone, p.count, p, 0);
-      this.m.localIrqRestore(f);
+      if (pa === null) this.m.localIrqRestore(f);
+      else pa.unlockIrqrestore(f);
       return;
     }
     p.lock.lock();

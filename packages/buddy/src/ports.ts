@@ -34,6 +34,18 @@ export interface LlistPort {
   empty(): boolean;
 }
 
+/**
+ * A per-CPU `local_lock_t` taken with irqs saved, as `@sim/locks` provides it:
+ * irqs off (flags returned) without PREEMPT_RT, a per-CPU sleeping lock
+ * (flags 0) with it. @public
+ */
+export interface IrqLocalLock {
+  /** `local_lock_irqsave()`: the flags to restore. */
+  lockIrqsave(): number;
+  /** `local_unlock_irqrestore(flags)`. */
+  unlockIrqrestore(flags: number): void;
+}
+
 /** A mutex the allocator only ever trylocks (`oom_lock`). @public */
 export interface TrylockMutex {
   /** `mutex_trylock()`. */
@@ -60,6 +72,12 @@ export interface LockingPort {
   fsReclaimAcquire(gfp: number): void;
   /** `fs_reclaim_release()`. */
   fsReclaimRelease(gfp: number): void;
+  /**
+   * A `local_lock_t` named `name`. Optional: used for the per-CPU lists of the
+   * 2020 locking model on PREEMPT_RT (the RT patchset's `pa_lock`); without
+   * it that model keeps `local_irq_save()` there on RT too.
+   */
+  localLock?(name: string): IrqLocalLock;
 }
 
 /**

@@ -120,6 +120,21 @@ describe('zone->lock taken under a raw spinlock (the 2020 kfree_rcu problem)', (
     );
     m.runOn(0, () => a.freePages(p, 0));
   });
+
+  it('PREEMPT_RT, 2020 locking: the per-CPU lists sit under the pa_lock local lock, not irqs off', () => {
+    // The RT patchset replaced local_irq_save() around the lists with a
+    // per-CPU sleeping lock, so ordinary use prints nothing on RT either.
+    const irqsOffAtLists = (preempt: 'full' | 'rt'): boolean[] => {
+      const { m, a } = boot({ preempt }, { zoneLock: 'full', kswapd: false });
+      const seen: boolean[] = [];
+      m.attachProgram('mm.pcp_locked', { every: true }, (mm) => seen.push(mm.irqsDisabled()));
+      m.runOn(0, () => a.freePages(a.allocPages(GFP_KERNEL, 0), 0));
+      expect(m.reports()).toHaveLength(0);
+      return seen;
+    };
+    expect(irqsOffAtLists('rt')).toEqual([false, false]);
+    expect(irqsOffAtLists('full')).toEqual([true, true]);
+  });
 });
 
 describe('normal use from every context raises no lockdep report', () => {
