@@ -227,6 +227,22 @@ export class BuddyAllocator implements PageAllocator {
     }
   }
 
+  /**
+   * `mm_account_reclaimed_pages()`: the slab allocator reports `nr` slab
+   * pages it just freed, which reclaim counts as progress when a shrinker's
+   * work released them.
+   */
+  accountReclaimedPages(nr: number): void {
+    if (!Number.isSafeInteger(nr) || nr < 0) {
+      throw new BuddyError(
+        'BAD_ARGUMENT',
+        'accountReclaimedPages',
+        `accountReclaimedPages(${String(nr)}): accepted a non-negative page count`,
+      );
+    }
+    this.core.reclaimedSlabPages += nr;
+  }
+
   /** `free_pages()`: free by address (0 is ignored). */
   freePagesAddr(addr: number, order: number): void {
     if (addr === 0) return;

@@ -140,6 +140,12 @@ export class BuddyCore {
   /** `zone->trylock_free_pages` per zone id. */
   readonly trylockFree: LlistPort[] = [];
   readonly events = new VmEvents();
+  /**
+   * `current->reclaim_state->reclaimed`: pages the slab allocator handed back
+   * through `mm_account_reclaimed_pages()`. Reclaim counts these, not every
+   * page freed while shrinkers run.
+   */
+  reclaimedSlabPages = 0;
   readonly vmscan: Vmscan;
   readonly oom: OomKiller;
   readonly slowpath: Slowpath;

@@ -266,7 +266,9 @@ export class Vmscan {
    */
   shrinkSlab(gfp: number, nid: number, priority: number): number {
     const core = this.core;
-    const before = core.events.pgfree;
+    // Progress is what flush_reclaim_state() adds: slab pages accounted by
+    // mm_account_reclaimed_pages(), not pages a shrinker frees itself.
+    const before = core.reclaimedSlabPages;
     for (const s of core.shrinkers.slice()) {
       if (!s.active) continue;
       if (s.spec.numaAware !== true && nid !== 0) continue;
@@ -274,7 +276,7 @@ export class Vmscan {
         core.events.slabsScanned += n;
       });
     }
-    return core.events.pgfree - before;
+    return core.reclaimedSlabPages - before;
   }
 
   /** `shrink_node()`: the LRU lists, then the shrinkers; progress resets kswapd's failure count. */

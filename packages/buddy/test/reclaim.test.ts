@@ -180,6 +180,41 @@ describe('shrinkers', () => {
     freeAll(k, cached);
   });
 
+  it('counts a shrinker as progress only for slab pages it accounts (mm_account_reclaimed_pages)', () => {
+    // Memory is full of kernel pages a shrinker can free. A __GFP_NORETRY
+    // allocation gets one direct-reclaim pass: it succeeds only if reclaim saw
+    // progress, which flush_reclaim_state() takes from reclaim_state, fed by
+    // __free_slab(). A shrinker that frees plain pages (kfree_rcu's page
+    // cache does) makes none, however much it frees.
+    const attempt = (accountAsSlab: boolean) => {
+      const k = boot({}, { pcp: false, kswapd: false });
+      const cached = allocN(k, GFP_NOWAIT | __GFP_NOWARN, zone(k).managed);
+      k.a.registerShrinker({
+        name: 'test-cache',
+        countObjects: () => cached.length,
+        scanObjects: (sc) => {
+          let n = 0;
+          while (n < sc.nrToScan && cached.length > 0) {
+            k.a.freePages(cached.pop()!, 0);
+            n++;
+          }
+          if (accountAsSlab) k.a.accountReclaimedPages(n);
+          return n === 0 ? SHRINK_STOP : n;
+        },
+      });
+      const got = allocN(k, GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN, 1);
+      freeAll(k, [...got, ...cached]);
+      return got.length;
+    };
+    expect(attempt(true)).toBe(1);
+    expect(attempt(false)).toBe(0);
+  });
+
+  it('rejects a negative reclaimed-page count', () => {
+    const k = boot({}, { kswapd: false });
+    expect(() => k.a.accountReclaimedPages(-1)).toThrow(/accountReclaimedPages\(-1\)/);
+  });
+
   it('rejects malformed shrinkers', () => {
     const k = boot({}, { kswapd: false });
     expect(() =>

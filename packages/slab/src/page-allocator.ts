@@ -27,4 +27,10 @@ export interface PageAllocator {
   pageAddress(pfn: number): number;
   /** The pfn of the page holding physical address `addr`. Models `virt_to_pfn()`. */
   virtToPfn(addr: number): number;
+  /**
+   * Optional: count `nr` slab pages just freed as reclaimed, so memory reclaim
+   * sees a shrinker that emptied slabs make progress. Models
+   * `mm_account_reclaimed_pages()` as `__free_slab()` calls it.
+   */
+  accountReclaimedPages?(nr: number): void;
 }

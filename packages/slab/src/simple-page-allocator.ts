@@ -32,6 +32,8 @@ export interface SimplePageAllocatorStats {
   readonly failures: number;
   /** Failures caused by {@link SimplePageAllocator.failNext} or a fail rate. */
   readonly injected: number;
+  /** Slab pages reported freed through {@link SimplePageAllocator.accountReclaimedPages}. */
+  readonly reclaimedSlabPages: number;
 }
 
 /**
@@ -58,6 +60,7 @@ export class SimplePageAllocator implements PageAllocator {
   private frees = 0;
   private failures = 0;
   private injected = 0;
+  private reclaimedSlabPages = 0;
   private failCount = 0;
   private failRateValue = 0;
 
@@ -103,6 +106,7 @@ export class SimplePageAllocator implements PageAllocator {
       frees: this.frees,
       failures: this.failures,
       injected: this.injected,
+      reclaimedSlabPages: this.reclaimedSlabPages,
     };
   }
 
@@ -134,6 +138,11 @@ export class SimplePageAllocator implements PageAllocator {
   }
 
   /** `__free_pages()`; a block that is not allocated at `order` is a "Bad page state" report. */
+  /** `mm_account_reclaimed_pages()`: count slab pages the slab allocator freed. */
+  accountReclaimedPages(nr: number): void {
+    this.reclaimedSlabPages += nr;
+  }
+
   freePages(pfn: number, order: number): void {
     const flags = this.lock === null ? 0 : this.lock.lockIrqsave();
     this.give(pfn, order);

@@ -171,6 +171,29 @@ describe('SLUB per-CPU slab (slab=slub)', () => {
     );
   });
 
+  it('accounts every slab page it frees as reclaimed (mm_account_reclaimed_pages), and no others', () => {
+    const b = bootChecked('slub', { pages: 600 });
+    const { slab, pages } = b;
+    onCpu(b, 0, () => {
+      const s = slab.kmemCacheCreate('shrinkable', 1024);
+      const held: number[] = [];
+      for (let i = 0; i < 64; i++) held.push(slab.kmemCacheAlloc(s, GFP_KERNEL));
+      const big = slab.kmalloc(64 * 1024, GFP_KERNEL);
+      const before = pages.stats();
+      for (const o of held) slab.kmemCacheFree(s, o);
+      slab.kmemCacheShrink(s);
+      const shrunk = pages.stats();
+      const slabPagesFreed = before.allocated - shrunk.allocated;
+      expect(slabPagesFreed).toBeGreaterThan(0);
+      expect(shrunk.reclaimedSlabPages - before.reclaimedSlabPages).toBe(slabPagesFreed);
+      // A large kmalloc goes back through free_large_kmalloc(), not __free_slab().
+      slab.kfree(big);
+      const last = pages.stats();
+      expect(last.allocated).toBe(shrunk.allocated - 16);
+      expect(last.reclaimedSlabPages).toBe(shrunk.reclaimedSlabPages);
+    });
+  });
+
   it('retries the fast path when an NMI used the same CPU freelist between its read and its cmpxchg', () => {
     const b = bootChecked('slub');
     const { m, slab } = b;

@@ -1451,6 +1451,7 @@ export abstract class SlabCore implements SlabAllocator {
     this.outstanding.delete(pfn);
     this.slabPages -= 2 ** order;
     this.pages.freePages(pfn, order);
+    this.pages.accountReclaimedPages?.(2 ** order);
   }
 
   /**
