@@ -198,6 +198,11 @@ export const BOOT_PARAMS = [
     false,
     'With `kfree_rcu=naive-atomic-alloc`, add the never-merged `__GFP_NO_LOCKS`.',
   ),
+  boolParam(
+    'kfree_rcu.memalloc',
+    false,
+    'Allocate kvfree_rcu pointer pages with `__GFP_MEMALLOC` (reserves below min), the never-merged 2020 RFC.',
+  ),
   intParam(
     'rcutree.rcu_min_cached_objs',
     5,
@@ -287,6 +292,7 @@ export interface BootOptions {
   readonly kfree_rcu: 'batched' | 'sheaf' | 'per-object' | 'offset-2008' | 'naive-atomic-alloc';
   readonly 'slab.nolock_defer': 'per-cpu' | 'per-cache';
   readonly 'kfree_rcu.no_locks': boolean;
+  readonly 'kfree_rcu.memalloc': boolean;
   readonly 'rcutree.rcu_min_cached_objs': number;
   readonly 'rcutree.rcu_delay_page_cache_fill_msec': number;
   readonly 'rcutree.blimit': number;

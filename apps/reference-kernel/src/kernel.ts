@@ -129,6 +129,7 @@ export function bootKernel(cmdline: string | BootOptions = '', extras: BootExtra
     {
       kfreeRcu: o.kfree_rcu as 'batched',
       naiveNoLocks: o['kfree_rcu.no_locks'],
+      kvfreeMemalloc: o['kfree_rcu.memalloc'],
       rcuMinCachedObjs: o['rcutree.rcu_min_cached_objs'],
       rcuDelayPageCacheFillMsec: o['rcutree.rcu_delay_page_cache_fill_msec'],
       blimit: o['rcutree.blimit'],

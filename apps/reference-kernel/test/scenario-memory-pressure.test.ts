@@ -146,8 +146,24 @@ describe('memory-pressure: kvfree_rcu_mightsleep() with memory near exhaustion (
     expect(new Set(ids).size).toBe(ids.length);
     const notes = doc.notes.join(' ');
     expect(notes).toMatch(/Scale: 3 kernels/);
-    expect(notes).toMatch(/__GFP_MEMALLOC instead: @sim\/rcu has no option/);
+    expect(notes).toMatch(/kfree_rcu\.memalloc=1/);
   });
+
+  it('with the 2020 __GFP_MEMALLOC RFC booted, the pointer pages come from the reserves: no fallback', () => {
+    const rfc = runScenario(memoryPressureScenario, {
+      small: true,
+      cmdline: 'kfree_rcu.memalloc=1',
+    }).doc;
+    expect(rfc.verdict.ok).toBe(true);
+    expect(rfc.verdict.summary).toMatch(
+      /the pointer pages come from the reserves below the min watermark/,
+    );
+    expect(rfc.verdict.summary).toMatch(/rcu_min_cached_objs=0: 0 inline synchronize_rcu\(\)/);
+    // Without the RFC the same pressure makes every headless free fall back when nothing is cached.
+    expect(doc.verdict.summary).toMatch(
+      /rcu_min_cached_objs=0: (\d+) inline synchronize_rcu\(\) in \1 headless frees \(100%/,
+    );
+  }, 120_000);
 
   it('gives byte-identical JSON for the same seed', () => {
     const again = runScenario(memoryPressureScenario, { small: true }).doc;

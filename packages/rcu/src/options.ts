@@ -91,6 +91,14 @@ export interface RcuOptions {
   readonly kfreeRcu?: KvfreeRcuStrategyName;
   /** For 'naive-atomic-alloc': allocate with `GFP_ATOMIC | __GFP_NO_LOCKS` (the 2020 RFC) instead of plain `GFP_ATOMIC`. Default false. */
   readonly naiveNoLocks?: boolean;
+  /**
+   * Allocate kvfree_rcu's pointer pages with `__GFP_MEMALLOC` (access to the
+   * memory reserves below the min watermark) instead of `__GFP_NOMEMALLOC`:
+   * the April 2020 RFC "rcu/tree: Use GFP_MEMALLOC for alloc memory to free
+   * memory pattern" (seed 004), never merged. Applies to the batched designs'
+   * page allocations. Default false.
+   */
+  readonly kvfreeMemalloc?: boolean;
   /** `rcu_min_cached_objs`: pages cached per CPU for kvfree_rcu, ≥ 0. Default 5. */
   readonly rcuMinCachedObjs?: number;
   /** `rcu_delay_page_cache_fill_msec`: refill back-off, clamped to 0-100000 with the kernel's message. Default 5000. */
@@ -149,6 +157,8 @@ export interface ResolvedRcuOptions {
   readonly kfreeRcu: KvfreeRcuStrategyName;
   /** `__GFP_NO_LOCKS` for the naive design. */
   readonly naiveNoLocks: boolean;
+  /** `__GFP_MEMALLOC` for the pointer pages (the 2020 RFC). */
+  readonly kvfreeMemalloc: boolean;
   /** `rcu_min_cached_objs`. */
   readonly rcuMinCachedObjs: number;
   /** `rcu_delay_page_cache_fill_msec`, clamped to [0, 100000]. */
@@ -184,6 +194,7 @@ const FIELDS: readonly (keyof RcuOptions)[] = [
   'oracle',
   'kfreeRcu',
   'naiveNoLocks',
+  'kvfreeMemalloc',
   'rcuMinCachedObjs',
   'rcuDelayPageCacheFillMsec',
   'kfreeDrainJiffies',
@@ -322,6 +333,7 @@ export function resolveRcuOptions(
     bad('kfreeRcu', options.kfreeRcu, KVFREE_RCU_STRATEGIES.map((s) => `'${s}'`).join(', '));
   }
   const naiveNoLocks = bool(options, 'naiveNoLocks', false);
+  const kvfreeMemalloc = bool(options, 'kvfreeMemalloc', false);
   const rcuMinCachedObjs = int(
     options,
     'rcuMinCachedObjs',
@@ -364,6 +376,7 @@ export function resolveRcuOptions(
     oracle,
     kfreeRcu,
     naiveNoLocks,
+    kvfreeMemalloc,
     rcuMinCachedObjs,
     rcuDelayPageCacheFillMsec,
     delayClamped: rcuDelayPageCacheFillMsec !== delayRaw,

@@ -1,5 +1,6 @@
 import { createMachine } from '@sim/cpu';
 import {
+  __GFP_MEMALLOC,
   __GFP_NO_LOCKS,
   __GFP_NOMEMALLOC,
   __GFP_NORETRY,
@@ -405,6 +406,37 @@ describe('kvfree_rcu, batched (mm/slab_common.c)', { timeout: 60_000 }, () => {
       formatGfp(GFP_ATOMIC | __GFP_NO_LOCKS),
       sleepable,
     ]);
+  });
+
+  it('kvfreeMemalloc (the April 2020 RFC) asks for the reserves: __GFP_MEMALLOC instead of __GFP_NOMEMALLOC', () => {
+    const masksOf = (strategy: 'batched' | 'naive-atomic-alloc'): string[] => {
+      const m = createMachine({ nrCpus: 2 });
+      const locking = createLocking(m);
+      const pool = new TestObjectPool(m);
+      const inner = new TestPagePool(m, locking);
+      const seen: number[] = [];
+      const pages = {
+        getFreePage: (gfp: number) => {
+          seen.push(gfp);
+          return inner.getFreePage(gfp);
+        },
+        freePage: (a: number) => inner.freePage(a),
+      };
+      const rcu = createRcu(
+        { machine: m, locking, freer: pool, pages, shrinkers: new TestShrinkerRegistry() },
+        { kfreeRcu: strategy, kvfreeMemalloc: true, rcuMinCachedObjs: 0 },
+      );
+      m.spawn(function* () {
+        rcu.kfreeRcu(pool.alloc(), 0);
+        yield* rcu.kvfreeRcuMightsleep(pool.alloc());
+      });
+      m.run({ until: 6 * S });
+      return [...new Set(seen.map((g) => formatGfp(g)))];
+    };
+    expect(masksOf('batched')).toEqual([
+      formatGfp(GFP_KERNEL | __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOWARN),
+    ]);
+    expect(masksOf('naive-atomic-alloc')).toEqual([formatGfp(GFP_ATOMIC | __GFP_MEMALLOC)]);
   });
 
   it("kfree_rcu() from an NMI that interrupted the same CPU's kfree_rcu() spins on krcp->lock for ever", () => {

@@ -1,5 +1,11 @@
 import { DelayedWork, HRTIMER_MODE_REL, HRTIMER_NORESTART, Hrtimer, type Wait } from '@sim/cpu';
-import { __GFP_NOMEMALLOC, __GFP_NORETRY, __GFP_NOWARN, GFP_KERNEL } from '@sim/gfp';
+import {
+  __GFP_MEMALLOC,
+  __GFP_NOMEMALLOC,
+  __GFP_NORETRY,
+  __GFP_NOWARN,
+  GFP_KERNEL,
+} from '@sim/gfp';
 import type { LlistHead, RawSpinLock } from '@sim/locks';
 import {
   FREE_N_CHANNELS,
@@ -27,6 +33,8 @@ const BN_RECORDS = KVFREE_BULK_HEADER_SIZE;
 
 /** The mask pages are allocated with where sleeping is allowed. */
 const GFP_BNODE = GFP_KERNEL | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN;
+/** The same with the 2020 RFC's access to the reserves (`kvfreeMemalloc`). */
+const GFP_BNODE_MEMALLOC = GFP_KERNEL | __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOWARN;
 
 /**
  * Today's kvfree_rcu (mm/slab_common.c, `CONFIG_KVFREE_RCU_BATCHED`): per-CPU
@@ -89,7 +97,11 @@ export class BatchedKvfree implements KvfreeRcuStrategy {
   batchesQueued = 0;
   freedWithoutExtraGp = 0;
 
+  /** The mask of the pointer-page allocations that may sleep. */
+  private readonly bnodeGfp: number;
+
   constructor(protected readonly ctx: KvfreeContext) {
+    this.bnodeGfp = ctx.opts.kvfreeMemalloc ? GFP_BNODE_MEMALLOC : GFP_BNODE;
     const rs = ctx.rs;
     const m = ctx.m;
     const n = rs.nr;
@@ -225,7 +237,7 @@ export class BatchedKvfree implements KvfreeRcuStrategy {
         // Headless, so sleeping is allowed: drop the lock and allocate.
         this.locks[c]!.unlock();
         m.localIrqRestore(this.flags);
-        bnode = this.allocPage(GFP_BNODE);
+        bnode = this.allocPage(this.bnodeGfp);
         this.flags = m.localIrqSave();
         this.locks[c]!.lock();
       }
@@ -343,7 +355,7 @@ export class BatchedKvfree implements KvfreeRcuStrategy {
     const ctx = this.ctx;
     const nrPages = this.backoff[c] === 1 ? 1 : ctx.opts.rcuMinCachedObjs;
     for (let i = this.nrBkvObjs[c]!; i < nrPages; i++) {
-      const page = this.allocPage(GFP_BNODE);
+      const page = this.allocPage(this.bnodeGfp);
       if (page === 0) break;
       const lock = this.locks[c]!;
       const flags = lock.lockIrqsave();

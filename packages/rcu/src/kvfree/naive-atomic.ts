@@ -1,4 +1,4 @@
-import { __GFP_NO_LOCKS, GFP_ATOMIC } from '@sim/gfp';
+import { __GFP_MEMALLOC, __GFP_NO_LOCKS, GFP_ATOMIC } from '@sim/gfp';
 import { BatchedKvfree } from './batched.js';
 import type { KvfreeContext } from './context.js';
 
@@ -19,7 +19,9 @@ export class NaiveAtomicKvfree extends BatchedKvfree {
 
   constructor(ctx: KvfreeContext) {
     super(ctx);
-    this.gfp = ctx.opts.naiveNoLocks ? GFP_ATOMIC | __GFP_NO_LOCKS : GFP_ATOMIC;
+    this.gfp =
+      (ctx.opts.naiveNoLocks ? GFP_ATOMIC | __GFP_NO_LOCKS : GFP_ATOMIC) |
+      (ctx.opts.kvfreeMemalloc ? __GFP_MEMALLOC : 0);
   }
 
   protected override allocUnderLock(_c: number): number {
