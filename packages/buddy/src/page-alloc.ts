@@ -254,10 +254,13 @@ export class BuddyCore {
     this.gfpZoneConfig = { dma: hasDma, dma32: hasDma32, highmem: false };
     pm.blockMt.fill(MIGRATE_MOVABLE);
 
-    this.paLock =
+    this.listsLock =
       this.lock2020 && this.rt && locking.localLock !== undefined
         ? locking.localLock('pa_lock.l')
-        : null;
+        : {
+            lockIrqsave: () => m.localIrqSave(),
+            unlockIrqrestore: (flags: number) => m.localIrqRestore(flags),
+          };
     this.irqStack = new Float64Array(nrCpus * IRQ_STACK);
     this.irqDepth = new Int32Array(nrCpus);
     this.cpuNode = new Int32Array(nrCpus);
@@ -527,8 +530,7 @@ export class BuddyCore {
     if (this.lock2020) {
       const c = m.cpu;
       const d = this.irqDepth[c]!;
-      this.irqStack[c * IRQ_STACK + d] =
-        this.paLock === null ? m.localIrqSave() : this.paLock.lockIrqsave();
+      this.irqStack[c * IRQ_STACK + d] = this.listsLock.lockIrqsave();
       this.irqDepth[c] = d + 1;
       return this.pcp[zone.id]![c]!;
     }
@@ -547,9 +549,7 @@ export class BuddyCore {
       const c = m.cpu;
       const d = this.irqDepth[c]! - 1;
       this.irqDepth[c] = d;
-      const flags = this.irqStack[c * IRQ_STACK + d]!;
-      if (this.paLock === null) m.localIrqRestore(flags);
-      else this.paLock.unlockIrqrestore(flags);
+      this.listsLock.unlockIrqrestore(this.irqStack[c * IRQ_STACK + d]!);
       return;
     }
     p.lock.unlock();
@@ -558,12 +558,12 @@ export class BuddyCore {
   }
 
   /**
-   * The 2020 model's per-CPU list lock on PREEMPT_RT: the RT patchset's
-   * `pa_lock` local lock (a per-CPU sleeping lock) where mainline disabled
-   * irqs. Null off RT, in the v6.15 model, or when the locking port has no
-   * local locks.
+   * What guards the per-CPU lists in the 2020 model: `local_irq_save()` as in
+   * mainline, or on PREEMPT_RT the RT patchset's `pa_lock` local lock (a
+   * per-CPU sleeping lock) when the locking port provides local locks. Only
+   * the 2020 model uses it (a `pa_lock` is created for that model alone).
    */
-  private readonly paLock: IrqLocalLock | null;
+  private readonly listsLock: IrqLocalLock;
 
   /** Saved irq flags of nested 'full'-mode per-CPU list sections (NMI re-entry nests). */
   private readonly irqStack: Float64Array;
@@ -1100,11 +1100,9 @@ export class BuddyCore {
     const p = this.pcp[zone.id]![cpu]!;
     if (p.count === 0) return;
     if (this.lock2020) {
-      const pa = this.paLock;
-      const f = pa === null ? this.m.localIrqSave() : pa.lockIrqsave();
+      const f = this.listsLock.lockIrqsave();
       while (p.count > 0) this.freePcppagesBulk(zone, p.count, p, 0);
-      if (pa === null) this.m.localIrqRestore(f);
-      else pa.unlockIrqrestore(f);
+      this.listsLock.unlockIrqrestore(f);
       return;
     }
     p.lock.lock();

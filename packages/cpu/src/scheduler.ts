@@ -449,11 +449,8 @@ export class Scheduler {
   /** `schedule_debug()` plus the bookkeeping of a task going to sleep. */
   private block(c: number, t: Task): void {
     const m = this.m;
-    const pc = m.ctx.pc[c]!;
-    if (pc !== 0) {
-      this.schedulingWhileAtomic(t, pc);
-      m.ctx.pc[c] = 0;
-    }
+    // __schedule_bug() then resets the count for the task that slept.
+    if (this.scheduleDebug(c, SCHEDULE_FRAMES)) m.ctx.pc[c] = 0;
     if (m.ctx.irqsOff[c] !== 0) {
       // __schedule() returns with interrupts enabled.
       if (m.ctx.hooks !== null) m.ctx.hooks.hardirqsOn();
@@ -470,11 +467,7 @@ export class Scheduler {
     return true;
   }
 
-  private schedulingWhileAtomic(
-    t: Task,
-    pc: number,
-    frames: readonly string[] = SCHEDULE_FRAMES,
-  ): void {
+  private schedulingWhileAtomic(t: Task, pc: number, frames: readonly string[]): void {
     const m = this.m;
     const lines = [`BUG: scheduling while atomic: ${t.comm}/${t.pid}/0x${formatPreemptCount(pc)}`];
     lines.push(...m.reporter.heldLockLines(t));

@@ -16,6 +16,7 @@ import {
   KVFREE_BULK_MAX_ENTR,
   KVFREE_RCU_SHRINKER_NAME,
   RcuError,
+  type RcuOptions,
   TestObjectPool,
   TestPagePool,
   TestShrinkerRegistry,
@@ -367,76 +368,53 @@ describe('kvfree_rcu, batched (mm/slab_common.c)', { timeout: 60_000 }, () => {
     expect(rcu.kvfreeStats().queued).toBe(0);
   });
 
+  /**
+   * The distinct masks a kvfree_rcu design allocates its pointer pages with,
+   * for one kfree_rcu() and one kvfree_rcu_mightsleep() with no cached page.
+   */
+  function pageMasks(options: RcuOptions): string[] {
+    const m = createMachine({ nrCpus: 2 });
+    const locking = createLocking(m);
+    const pool = new TestObjectPool(m);
+    const inner = new TestPagePool(m, locking);
+    const seen: number[] = [];
+    const pages = {
+      getFreePage: (gfp: number) => {
+        seen.push(gfp);
+        return inner.getFreePage(gfp);
+      },
+      freePage: (a: number) => inner.freePage(a),
+    };
+    const rcu = createRcu(
+      { machine: m, locking, freer: pool, pages, shrinkers: new TestShrinkerRegistry() },
+      { ...options, rcuMinCachedObjs: 0 },
+    );
+    m.spawn(function* () {
+      rcu.kfreeRcu(pool.alloc(), 0);
+      yield* rcu.kvfreeRcuMightsleep(pool.alloc());
+    });
+    m.run({ until: 6 * S });
+    return [...new Set(seen.map((g) => formatGfp(g)))];
+  }
+
   it("allocates pointer pages only with the kernel's masks: GFP_KERNEL|__GFP_NORETRY|__GFP_NOMEMALLOC|__GFP_NOWARN where it may sleep", () => {
-    const masks: Record<string, string[]> = {};
-    for (const strategy of ['batched', 'naive-atomic-alloc'] as const) {
-      for (const noLocks of [false, true]) {
-        if (strategy === 'batched' && noLocks) continue;
-        const m = createMachine({ nrCpus: 2 });
-        const locking = createLocking(m);
-        const pool = new TestObjectPool(m);
-        const inner = new TestPagePool(m, locking);
-        const seen: number[] = [];
-        const pages = {
-          getFreePage: (gfp: number) => {
-            seen.push(gfp);
-            return inner.getFreePage(gfp);
-          },
-          freePage: (a: number) => inner.freePage(a),
-        };
-        const rcu = createRcu(
-          { machine: m, locking, freer: pool, pages, shrinkers: new TestShrinkerRegistry() },
-          { kfreeRcu: strategy, naiveNoLocks: noLocks, rcuMinCachedObjs: 0 },
-        );
-        m.spawn(function* () {
-          rcu.kfreeRcu(pool.alloc(), 0);
-          yield* rcu.kvfreeRcuMightsleep(pool.alloc());
-        });
-        m.run({ until: 6 * S });
-        masks[`${strategy}${noLocks ? '+nolocks' : ''}`] = [
-          ...new Set(seen.map((g) => formatGfp(g))),
-        ];
-      }
-    }
     const sleepable = formatGfp(GFP_KERNEL | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN);
-    expect(masks.batched).toEqual([sleepable]);
-    expect(masks['naive-atomic-alloc']).toEqual([formatGfp(GFP_ATOMIC)]);
+    expect(pageMasks({ kfreeRcu: 'batched' })).toEqual([sleepable]);
+    expect(pageMasks({ kfreeRcu: 'naive-atomic-alloc' })).toEqual([formatGfp(GFP_ATOMIC)]);
     // __GFP_NO_LOCKS fails with the CPU's page list empty; the headless form then sleeps for it.
-    expect(masks['naive-atomic-alloc+nolocks']).toEqual([
+    expect(pageMasks({ kfreeRcu: 'naive-atomic-alloc', naiveNoLocks: true })).toEqual([
       formatGfp(GFP_ATOMIC | __GFP_NO_LOCKS),
       sleepable,
     ]);
   });
 
   it('kvfreeMemalloc (the April 2020 RFC) asks for the reserves: __GFP_MEMALLOC instead of __GFP_NOMEMALLOC', () => {
-    const masksOf = (strategy: 'batched' | 'naive-atomic-alloc'): string[] => {
-      const m = createMachine({ nrCpus: 2 });
-      const locking = createLocking(m);
-      const pool = new TestObjectPool(m);
-      const inner = new TestPagePool(m, locking);
-      const seen: number[] = [];
-      const pages = {
-        getFreePage: (gfp: number) => {
-          seen.push(gfp);
-          return inner.getFreePage(gfp);
-        },
-        freePage: (a: number) => inner.freePage(a),
-      };
-      const rcu = createRcu(
-        { machine: m, locking, freer: pool, pages, shrinkers: new TestShrinkerRegistry() },
-        { kfreeRcu: strategy, kvfreeMemalloc: true, rcuMinCachedObjs: 0 },
-      );
-      m.spawn(function* () {
-        rcu.kfreeRcu(pool.alloc(), 0);
-        yield* rcu.kvfreeRcuMightsleep(pool.alloc());
-      });
-      m.run({ until: 6 * S });
-      return [...new Set(seen.map((g) => formatGfp(g)))];
-    };
-    expect(masksOf('batched')).toEqual([
+    expect(pageMasks({ kfreeRcu: 'batched', kvfreeMemalloc: true })).toEqual([
       formatGfp(GFP_KERNEL | __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOWARN),
     ]);
-    expect(masksOf('naive-atomic-alloc')).toEqual([formatGfp(GFP_ATOMIC | __GFP_MEMALLOC)]);
+    expect(pageMasks({ kfreeRcu: 'naive-atomic-alloc', kvfreeMemalloc: true })).toEqual([
+      formatGfp(GFP_ATOMIC | __GFP_MEMALLOC),
+    ]);
   });
 
   it("kfree_rcu() from an NMI that interrupted the same CPU's kfree_rcu() spins on krcp->lock for ever", () => {

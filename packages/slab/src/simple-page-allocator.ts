@@ -137,12 +137,18 @@ export class SimplePageAllocator implements PageAllocator {
     return this.finish(pfn, gfp | __GFP_NOWARN | __GFP_ZERO, order);
   }
 
-  /** `__free_pages()`; a block that is not allocated at `order` is a "Bad page state" report. */
   /** `mm_account_reclaimed_pages()`: count slab pages the slab allocator freed. */
   accountReclaimedPages(nr: number): void {
+    if (!Number.isSafeInteger(nr) || nr < 0) {
+      throw new SlabError(
+        'BAD_ARGUMENT',
+        `accountReclaimedPages(${show(nr)}): accepted a non-negative page count`,
+      );
+    }
     this.reclaimedSlabPages += nr;
   }
 
+  /** `__free_pages()`; a block that is not allocated at `order` is a "Bad page state" report. */
   freePages(pfn: number, order: number): void {
     const flags = this.lock === null ? 0 : this.lock.lockIrqsave();
     this.give(pfn, order);

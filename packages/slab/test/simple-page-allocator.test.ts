@@ -102,5 +102,7 @@ describe('createSimplePageAllocator', () => {
     const p = createSimplePageAllocator(m, { pages: 4 });
     expect(() => p.allocPages(0, 11)).toThrow(/order 11/);
     expect(() => p.failRate(2)).toThrow(SlabError);
+    expect(() => p.accountReclaimedPages(-1)).toThrow(/accountReclaimedPages\(-1\)/);
+    expect(p.stats().reclaimedSlabPages).toBe(0);
   });
 });

@@ -321,29 +321,37 @@ export class CacheModel {
     // An L1 hit at the predicted way that needs no coherence action (a load,
     // or a store to a line this CPU already owns): the common case once the
     // working set is warm, kept small so callers can inline it.
-    const way1 = this.pred[cpu * (this.predMask + 1) + (line & this.predMask)]!;
-    if (this.l1Tag[way1] === line) {
-      const mod = this.l1Mod[way1]!;
-      if (!write || mod === 1) {
-        this.l1Stamp[way1] = ++this.clock;
-        this.last[cpu] = line * 2 + mod;
-        this.counters[((site * this.nrCpus + cpu) << 3) + C_L1]!++;
-        return this.l1Lat;
-      }
-    }
-    return this.slowAccess(cpu, line, write, site);
+    const predIdx = cpu * (this.predMask + 1) + (line & this.predMask);
+    const way1 = this.pred[predIdx]!;
+    if (this.l1Tag[way1] !== line) return this.slowAccess(cpu, line, write, site, predIdx, -1);
+    const mod = this.l1Mod[way1]!;
+    if (write && mod === 0) return this.slowAccess(cpu, line, write, site, predIdx, way1);
+    this.l1Stamp[way1] = ++this.clock;
+    this.last[cpu] = line * 2 + mod;
+    this.counters[((site * this.nrCpus + cpu) << 3) + C_L1]!++;
+    return this.l1Lat;
   }
 
-  private slowAccess(cpu: number, line: number, write: boolean, site: number): number {
+  /**
+   * Everything `access()` does not answer itself. `predIdx` is the line's
+   * way-prediction slot and `hit1` the predicted L1 entry when it holds the
+   * line (a store that needs ownership), else -1.
+   */
+  private slowAccess(
+    cpu: number,
+    line: number,
+    write: boolean,
+    site: number,
+    predIdx: number,
+    hit1: number,
+  ): number {
     const stamp = ++this.clock;
     let kind = C_L1;
     let lat = this.l1Lat;
-    const l1Tag = this.l1Tag;
-    const predIdx = cpu * (this.predMask + 1) + (line & this.predMask);
-    let way1 = this.pred[predIdx]!;
+    let way1 = hit1;
     let way2: number;
 
-    if (l1Tag[way1] === line) {
+    if (way1 >= 0) {
       // Predicted L1 hit.
       this.l1Stamp[way1] = stamp;
       way2 = this.l1L2Way[way1]!;

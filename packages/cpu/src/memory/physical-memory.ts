@@ -106,21 +106,26 @@ export class PhysicalMemory {
     // negatives and misalignment all fail it and take the checked path).
     const off = addr - this.tlbBase;
     if ((off & 0xff8) === off) return this.tlbPage[off >>> 3]!;
-    // The direct-mapped TLB; `pfn` is NaN or out of range for bad addresses,
-    // which never match an entry.
-    const pfn = Math.floor(addr * INV_PAGE_SIZE);
-    const t = pfn & (TLB_SIZE - 1);
-    const off2 = addr - pfn * PAGE_SIZE;
-    if (this.tlbPfn[t] === pfn && (off2 & 0xff8) === off2) {
-      const page = this.tlbPages[t]!;
-      this.tlbBase = pfn * PAGE_SIZE;
-      this.tlbPage = page;
-      return page[off2 >>> 3]!;
-    }
-    return this.readSlow(addr, pfn);
+    if (this.tlbRefill(addr)) return this.tlbPage[(addr - this.tlbBase) >>> 3]!;
+    return this.readSlow(addr);
   }
 
-  private readSlow(addr: number, pfn: number): number {
+  /**
+   * Make the direct-mapped TLB entry of `addr`'s page the one-entry TLB and
+   * return true, or return false when it holds another page (or `addr` is
+   * not a word-aligned address: its pfn is then NaN or matches no entry).
+   */
+  private tlbRefill(addr: number): boolean {
+    const pfn = Math.floor(addr * INV_PAGE_SIZE);
+    const t = pfn & (TLB_SIZE - 1);
+    const off = addr - pfn * PAGE_SIZE;
+    if (this.tlbPfn[t] !== pfn || (off & 0xff8) !== off) return false;
+    this.tlbBase = pfn * PAGE_SIZE;
+    this.tlbPage = this.tlbPages[t]!;
+    return true;
+  }
+
+  private readSlow(addr: number): number {
     const w = addr / WORD_SIZE;
     if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
     const leafIdx = Math.floor(w / LEAF_WORDS);
@@ -129,7 +134,7 @@ export class PhysicalMemory {
     if (leaf === null || leaf === undefined) return 0;
     const page = leaf[rem >>> PAGE_WORD_SHIFT];
     if (page === null || page === undefined) return 0;
-    this.cachePage(pfn, page);
+    this.cachePage(addr, page);
     return page[rem & PAGE_WORD_MASK]!;
   }
 
@@ -142,18 +147,8 @@ export class PhysicalMemory {
     if (Number.isSafeInteger(value) && value >= 0) {
       // `+ 0` turns -0 into +0 so every stored zero reads back identically.
       const off = addr - this.tlbBase;
-      if ((off & 0xff8) === off) {
-        this.tlbPage[off >>> 3] = value + 0;
-        return;
-      }
-      const pfn = Math.floor(addr * INV_PAGE_SIZE);
-      const t = pfn & (TLB_SIZE - 1);
-      const off2 = addr - pfn * PAGE_SIZE;
-      if (this.tlbPfn[t] === pfn && (off2 & 0xff8) === off2) {
-        const page = this.tlbPages[t]!;
-        this.tlbBase = pfn * PAGE_SIZE;
-        this.tlbPage = page;
-        page[off2 >>> 3] = value + 0;
+      if ((off & 0xff8) === off || this.tlbRefill(addr)) {
+        this.tlbPage[(addr - this.tlbBase) >>> 3] = value + 0;
         return;
       }
     }
@@ -169,7 +164,7 @@ export class PhysicalMemory {
     const leaf = this.directory[leafIdx] ?? this.materialiseLeaf(leafIdx);
     const slot = rem >>> PAGE_WORD_SHIFT;
     const page = leaf[slot] ?? this.materialisePage(leaf, slot);
-    this.cachePage(Math.floor(addr * INV_PAGE_SIZE), page);
+    this.cachePage(addr, page);
     page[rem & PAGE_WORD_MASK] = value + 0;
   }
 
@@ -261,8 +256,9 @@ export class PhysicalMemory {
     return { start: this.memblockBottom, end: this.sizeBytes };
   }
 
-  /** Make `page` (frame `pfn`) the most recent TLB entry. */
-  private cachePage(pfn: number, page: Float64Array): void {
+  /** Make `page`, which holds byte `addr`, the most recent TLB entry. */
+  private cachePage(addr: number, page: Float64Array): void {
+    const pfn = Math.floor(addr * INV_PAGE_SIZE);
     const t = pfn & (TLB_SIZE - 1);
     this.tlbPfn[t] = pfn;
     this.tlbPages[t] = page;
