@@ -36,7 +36,6 @@ export class EventQueue {
   private slotPos: Int32Array;
   private slotGen: Int32Array;
   private slotCpu: Int32Array;
-  private slotTime: Float64Array;
   private readonly slotFn: (EventCallback | null)[] = [];
   private readonly slotArg: unknown[] = [];
   private freeSlots: Int32Array;
@@ -61,7 +60,6 @@ export class EventQueue {
     this.slotPos = new Int32Array(cap);
     this.slotGen = new Int32Array(cap);
     this.slotCpu = new Int32Array(cap);
-    this.slotTime = new Float64Array(cap);
     this.freeSlots = new Int32Array(cap);
   }
 
@@ -86,7 +84,6 @@ export class EventQueue {
       if (slot >= SLOT_SPACE) throw new RangeError('event queue: more than 2^24 pending events');
     }
     this.slotCpu[slot] = cpu;
-    this.slotTime[slot] = time;
     this.slotFn[slot] = fn;
     this.slotArg[slot] = arg;
     const i = this.n++;
@@ -105,7 +102,8 @@ export class EventQueue {
 
   /** Expiry time of a pending event, or `NaN` if it is not pending. */
   timeOf(handle: EventHandle): number {
-    return this.isPending(handle) ? this.slotTime[handle % SLOT_SPACE]! : Number.NaN;
+    // A pending event's time is its heap entry's.
+    return this.isPending(handle) ? this.heapTime[this.slotPos[handle % SLOT_SPACE]!]! : Number.NaN;
   }
 
   /** Remove a pending event; returns false if it already ran or was cancelled. */
@@ -244,8 +242,5 @@ export class EventQueue {
     this.slotGen = grow32(this.slotGen);
     this.slotCpu = grow32(this.slotCpu);
     this.freeSlots = grow32(this.freeSlots);
-    const st = new Float64Array(cap);
-    st.set(this.slotTime);
-    this.slotTime = st;
   }
 }

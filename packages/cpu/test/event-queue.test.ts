@@ -28,6 +28,10 @@ describe('EventQueue', () => {
     const h3 = q.push(7, 0, fn, 3); // reuses h1's slot
     expect(q.isPending(h1)).toBe(false);
     expect(q.isPending(h3)).toBe(true);
+    // Times follow the entries as the heap reorders them.
+    expect(q.timeOf(h2)).toBe(6);
+    expect(q.timeOf(h3)).toBe(7);
+    expect(q.timeOf(h1)).toBeNaN();
     expect(q.cancel(NO_EVENT)).toBe(false);
     expect(q.size).toBe(2);
     q.pop();

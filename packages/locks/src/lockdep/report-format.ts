@@ -143,6 +143,25 @@ export function dumpStack(core: LockdepCore): string[] {
   return out;
 }
 
+/**
+ * The one-CPU "Possible unsafe locking scenario" of print_deadlock_scenario()
+ * and print_irq_lock_scenario(): `steps` under a CPU0 column, then
+ * "*** DEADLOCK ***". @internal
+ */
+export function oneCpuScenario(steps: readonly string[]): string[] {
+  return [
+    'other info that might help us debug this:',
+    ' Possible unsafe locking scenario:',
+    '',
+    '       CPU0',
+    '       ----',
+    ...steps,
+    '',
+    ' *** DEADLOCK ***',
+    '',
+  ];
+}
+
 /** "stack backtrace:" followed by `dump_stack()`. @internal */
 export function stackBacktrace(core: LockdepCore): string[] {
   return ['stack backtrace:', ...dumpStack(core)];
