@@ -244,7 +244,9 @@ export class CacheModel {
     // Four prediction entries per L1 line; every entry starts pointing into
     // its own CPU's L1 so a tag match there is always a genuine hit.
     const predSize = 2 ** Math.ceil(Math.log2(l1PerCpu * 4));
-    this.predMask = predSize - 1;
+    // `| 0` keeps the field a small integer: `2 **` yields a heap number, and
+    // a double-valued field would be unboxed on every access() mask.
+    this.predMask = (predSize - 1) | 0;
     this.pred = new Int32Array(nrCpus * predSize);
     for (let c = 0; c < nrCpus; c++) {
       this.pred.fill(c * l1PerCpu, c * predSize, (c + 1) * predSize);
