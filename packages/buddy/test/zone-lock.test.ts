@@ -7,16 +7,24 @@ afterEach(checkAllInvariants);
 
 const ATOMIC = GFP_ATOMIC | __GFP_NOWARN;
 
+type Kernel = ReturnType<typeof boot>;
+
+/** kfree_rcu()'s 2020 shape: allocate a page on CPU 0 while holding the raw `krcp->lock`. */
+function allocUnderKrcpLock({ m, locking, a }: Kernel, gfp: number): number {
+  const raw = locking.rawSpinLock('krcp->lock');
+  return m.runOn(0, () => {
+    raw.lock();
+    const page = a.allocPages(gfp, 0);
+    raw.unlock();
+    return page;
+  });
+}
+
 describe('zone->lock taken under a raw spinlock (the 2020 kfree_rcu problem)', () => {
   it('2020 locking: GFP_ATOMIC with an empty per-CPU list takes zone->lock: BUG: Invalid wait context', () => {
-    const { m, locking, a } = boot({}, { zoneLock: 'full', kswapd: false });
-    const raw = locking.rawSpinLock('krcp->lock');
-    const p = m.runOn(0, () => {
-      raw.lock();
-      const page = a.allocPages(ATOMIC, 0);
-      raw.unlock();
-      return page;
-    });
+    const k = boot({}, { zoneLock: 'full', kswapd: false });
+    const { m, a } = k;
+    const p = allocUnderKrcpLock(k, ATOMIC);
     expect(p).not.toBe(NO_PAGE);
     const r = m.reports({ kind: 'lockdep-invalid-wait-context' });
     expect(r).toHaveLength(1);
@@ -28,49 +36,34 @@ describe('zone->lock taken under a raw spinlock (the 2020 kfree_rcu problem)', (
   });
 
   it('2020 locking: with pages already on the per-CPU list there is no zone->lock and no report', () => {
-    const { m, locking, a } = boot({}, { zoneLock: 'full', kswapd: false });
+    const k = boot({}, { zoneLock: 'full', kswapd: false });
+    const { m, a } = k;
     const warm = m.runOn(0, () => a.allocPages(GFP_KERNEL, 0))!;
     m.runOn(0, () => a.freePages(warm, 0));
-    const raw = locking.rawSpinLock('krcp->lock');
-    const p = m.runOn(0, () => {
-      raw.lock();
-      const page = a.allocPages(ATOMIC, 0);
-      raw.unlock();
-      return page;
-    })!;
+    const p = allocUnderKrcpLock(k, ATOMIC);
     expect(m.reports({ kind: 'lockdep-invalid-wait-context' })).toHaveLength(0);
     m.runOn(0, () => a.freePages(p, 0));
   });
 
   it('v6.15 locking: an uncontended zone->lock is a trylock, exempt from the wait-context check', () => {
-    const { m, locking, a } = boot({}, { kswapd: false });
-    const raw = locking.rawSpinLock('krcp->lock');
-    const p = m.runOn(0, () => {
-      raw.lock();
-      const page = a.allocPages(ATOMIC, 0);
-      raw.unlock();
-      return page;
-    })!;
+    const k = boot({}, { kswapd: false });
+    const { m, a } = k;
+    const p = allocUnderKrcpLock(k, ATOMIC);
     expect(p).not.toBe(NO_PAGE);
     expect(m.reports({ kind: 'lockdep-invalid-wait-context' })).toHaveLength(0);
     m.runOn(0, () => a.freePages(p, 0));
   });
 
   it('v6.15 locking: when the trylock fails (contention) the full acquisition is reported', () => {
-    const { m, locking, a } = boot({}, { kswapd: false });
+    const k = boot({}, { kswapd: false });
+    const { m, a } = k;
     // CPU 1 holds zone->lock later in virtual time than CPU 0's clock reads.
     const q = m.runOn(1, () => {
       m.charge(1_000_000);
       return a.allocPages(GFP_KERNEL, 0)!;
     });
-    const raw = locking.rawSpinLock('krcp->lock');
     const t0 = m.clockOf(0);
-    const p = m.runOn(0, () => {
-      raw.lock();
-      const page = a.allocPages(ATOMIC, 0);
-      raw.unlock();
-      return page;
-    })!;
+    const p = allocUnderKrcpLock(k, ATOMIC);
     const r = m.reports({ kind: 'lockdep-invalid-wait-context' });
     expect(r).toHaveLength(1);
     expect(r[0]!.text).toContain('rmqueue_bulk');
@@ -81,38 +74,23 @@ describe('zone->lock taken under a raw spinlock (the 2020 kfree_rcu problem)', (
   });
 
   it('__GFP_NO_LOCKS (RFC, 2020) returns NULL rather than take zone->lock, and uses the per-CPU list', () => {
-    const { m, locking, a } = boot({}, { zoneLock: 'full', kswapd: false });
-    const raw = locking.rawSpinLock('krcp->lock');
-    const none = m.runOn(0, () => {
-      raw.lock();
-      const page = a.allocPages(GFP_NOWAIT | __GFP_NO_LOCKS, 0);
-      raw.unlock();
-      return page;
-    });
+    const k = boot({}, { zoneLock: 'full', kswapd: false });
+    const { m, a } = k;
+    const none = allocUnderKrcpLock(k, GFP_NOWAIT | __GFP_NO_LOCKS);
     expect(none).toBe(NO_PAGE);
     expect(m.reports()).toHaveLength(0);
     const warm = m.runOn(0, () => a.allocPages(GFP_KERNEL, 0))!;
     m.runOn(0, () => a.freePages(warm, 0));
-    const got = m.runOn(0, () => {
-      raw.lock();
-      const page = a.allocPages(GFP_NOWAIT | __GFP_NO_LOCKS, 0);
-      raw.unlock();
-      return page;
-    });
+    const got = allocUnderKrcpLock(k, GFP_NOWAIT | __GFP_NO_LOCKS);
     expect(got).not.toBe(NO_PAGE);
     expect(m.reports()).toHaveLength(0);
     m.runOn(0, () => a.freePages(got!, 0));
   });
 
   it('PREEMPT_RT, 2020 locking: zone->lock sleeps, so taking it under a raw spinlock is a might-sleep BUG', () => {
-    const { m, locking, a } = boot({ preempt: 'rt' }, { zoneLock: 'full', kswapd: false });
-    const raw = locking.rawSpinLock('krcp->lock');
-    const p = m.runOn(0, () => {
-      raw.lock();
-      const page = a.allocPages(ATOMIC, 0);
-      raw.unlock();
-      return page;
-    })!;
+    const k = boot({ preempt: 'rt' }, { zoneLock: 'full', kswapd: false });
+    const { m, a } = k;
+    const p = allocUnderKrcpLock(k, ATOMIC);
     const r = m.reports({ kind: 'might-sleep' });
     expect(r.length).toBeGreaterThanOrEqual(1);
     expect(r[0]!.text).toContain(
