@@ -78,6 +78,40 @@ const CASES = {
     };
     return () => m.runOn(0, loop);
   },
+  /**
+   * kfree_rcu() of objects from the test slab by four tasks on four CPUs,
+   * through the batched (pointer-array) path until every object is back in
+   * the slab: one operation is one object, end to end.
+   */
+  'kfree-rcu-batched': async () => {
+    const { createMachine } = await pkg('cpu');
+    const { createLocking } = await pkg('locks');
+    const { createRcu, TestObjectPool, TestPagePool, TestShrinkerRegistry } = await pkg('rcu');
+    const m = createMachine({ nrCpus: 4, preempt: 'voluntary', seed: 1 });
+    const locking = createLocking(m, { lockdep: false });
+    const pool = new TestObjectPool(m, { capacity: 1 << 20, touchOnFree: true });
+    const pages = new TestPagePool(m, locking, { pages: 8192 });
+    const rcu = createRcu(
+      { machine: m, locking, freer: pool, pages, shrinkers: new TestShrinkerRegistry() },
+      { debugObjectsRcuHead: false, kfreeRcu: 'batched' },
+    );
+    const perCpu = CHUNK / 4;
+    return () => {
+      const target = rcu.kvfreeStats().freed + CHUNK;
+      for (let c = 0; c < 4; c++) {
+        m.spawn(
+          function* () {
+            for (let i = 0; i < perCpu; i++) {
+              rcu.kfreeRcu(pool.alloc(), 0);
+              if ((i & 255) === 255) yield m.sleep(20_000);
+            }
+          },
+          { cpu: c, affinity: [c] },
+        );
+      }
+      while (rcu.kvfreeStats().freed < target) m.runFor(2_000_000);
+    };
+  },
 };
 
 async function lockPair(lockdep) {

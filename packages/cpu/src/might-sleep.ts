@@ -29,16 +29,19 @@ export class MightSleepChecker {
   mightSleep(site: string): void {
     const m = this.m;
     const t = m.sched.curr[m.curCpu]!;
-    if (t.state !== TASK_RUNNING && !this.stateWarned && !t.isIdle) {
-      this.stateWarned = true;
-      m.warn({
-        kind: 'might-sleep-state',
-        site: 'kernel/sched/core.c',
-        fn: '__might_sleep',
-        message: `do not call blocking ops when !TASK_RUNNING; state=${t.state.toString(16)} set at [<0000000000000000>] 0x0`,
-      });
-    }
+    if (t.state !== TASK_RUNNING && !this.stateWarned && !t.isIdle) this.warnState(t.state);
     this.mightResched(site, 0, 0, MIGHT_SLEEP_FRAMES);
+  }
+
+  /** The once-only "do not call blocking ops when !TASK_RUNNING" warning. */
+  private warnState(state: number): void {
+    this.stateWarned = true;
+    this.m.warn({
+      kind: 'might-sleep-state',
+      site: 'kernel/sched/core.c',
+      fn: '__might_sleep',
+      message: `do not call blocking ops when !TASK_RUNNING; state=${state.toString(16)} set at [<0000000000000000>] 0x0`,
+    });
   }
 
   /**
@@ -60,6 +63,26 @@ export class MightSleepChecker {
     const rcu = m.reporter.rcuNestDepth;
     const depth = rcu === null ? 0 : rcu(t);
     if (pc === preemptOffset && depth === rcuOffset && !irqsOff && !t.isIdle) return false;
+    return this.reportResched(site, preemptOffset, rcuOffset, frames, pc, depth);
+  }
+
+  /**
+   * The report half of `__might_resched()`, kept out of the check so the
+   * check stays small enough for callers to inline.
+   */
+  private reportResched(
+    site: string,
+    preemptOffset: number,
+    rcuOffset: number,
+    frames: readonly string[],
+    pc: number,
+    depth: number,
+  ): boolean {
+    const m = this.m;
+    const c = m.curCpu;
+    const t = m.sched.curr[c]!;
+    const irqsOff = m.ctx.irqsOff[c]! !== 0;
+    const rcu = m.reporter.rcuNestDepth;
     const j = m.jiffies;
     if (this.prevJiffy !== null && j < this.prevJiffy + m.hz) return false;
     this.prevJiffy = j;

@@ -124,6 +124,22 @@ describe('PhysicalMemory: words in sparse pages', () => {
     expect(mem.read(64)).toBe(3);
   });
 
+  it('pageWords() hands out the page a lock word lives in, shared with read() and write()', () => {
+    const mem = new PhysicalMemory(16 * MiB);
+    const addr = 3 * PAGE_SIZE + 0x48;
+    const words = mem.pageWords(addr);
+    expect(mem.touchedPages()).toBe(1);
+    words[(addr / 8) & 511] = 7;
+    expect(mem.read(addr)).toBe(7);
+    mem.write(addr, 9);
+    expect(words[(addr / 8) & 511]).toBe(9);
+    // The same array every time: pages are never released.
+    expect(mem.pageWords(addr + 8)).toBe(words);
+    expect(codeOf(() => mem.pageWords(addr + 4))).toBe('MISALIGNED');
+    expect(codeOf(() => mem.pageWords(16 * MiB))).toBe('OUT_OF_RANGE');
+    expect(mem.touchedPages()).toBe(1);
+  });
+
   it('stores -0 as +0', () => {
     const mem = new PhysicalMemory(1 * MiB);
     mem.write(0, -0);

@@ -9,7 +9,7 @@ export { LocksError, type LocksErrorCode } from './errors.js';
 export { LlistHead } from './llist.js';
 export { LocalLock } from './local-lock.js';
 export { LockCore } from './lock-core.js';
-export { formatLockStat, LockStat, type LockStatRow } from './lock-stat.js';
+export { formatLockStat, LockClassStat, LockStat, type LockStatRow } from './lock-stat.js';
 export * from './lockdep/index.js';
 export { createLocking, Locking, type LockingOptions, type RcuReadLockHooks } from './locking.js';
 export { Mutex } from './mutex.js';

@@ -1,5 +1,6 @@
 import type { CacheModel, Machine, PhysicalMemory, Task } from '@sim/cpu';
 import { LocksError } from './errors.js';
+import type { LockClassStat } from './lock-stat.js';
 import type { LockdepMap } from './lockdep/index.js';
 import type { Locking } from './locking.js';
 
@@ -8,7 +9,7 @@ const SPINLOCK_MAGIC = 'dead4ead';
 
 /**
  * State every lock shares: its word in simulated memory, its lockdep map,
- * its lock_stat id, who holds it now, and until when it was last held.
+ * its lock_stat record, who holds it now, and until when it was last held.
  *
  * Atomic code runs to completion, so between events a spinning lock is never
  * held; contention shows in virtual time instead. A lock released at time
@@ -21,8 +22,8 @@ export class LockCore {
   readonly addr: number;
   /** Cache-model site id, `lock:<name>`. */
   readonly site: number;
-  /** lock_stat id of the class. */
-  readonly statId: number;
+  /** lock_stat record of the class. */
+  readonly stat: LockClassStat;
   /** CPU holding the lock now, or -1. */
   ownerCpu = -1;
   /** Task holding the lock now, or null. */
@@ -34,10 +35,13 @@ export class LockCore {
   private readonly m: Machine;
   private readonly rmwCost: number;
   // The lock word is touched on every acquire and release: go straight to the
-  // memory and cache model (what machine.store does) to keep the pair cheap.
+  // cache model and to the word's page (what machine.store does, without
+  // translating the address each time) to keep the pair cheap.
   private readonly mem: PhysicalMemory;
   private readonly cache: CacheModel;
   private readonly clock: Float64Array;
+  private word: Float64Array | null = null;
+  private readonly wordIdx: number;
 
   constructor(
     readonly locking: Locking,
@@ -50,8 +54,9 @@ export class LockCore {
     this.cache = locking.machine.cache;
     this.clock = locking.machine.clock;
     this.addr = map.addr;
+    this.wordIdx = (map.addr / 8) & 511;
     this.site = locking.machine.siteId(`lock:${name}`);
-    this.statId = locking.stat.id(name);
+    this.stat = locking.stat.record(name);
   }
 
   /** Whether the lock is held right now by some context. */
@@ -73,7 +78,7 @@ export class LockCore {
     const m = this.m;
     if (this.ownerCpu >= 0 || m.now() < this.freeAt) {
       m.load(this.addr, this.site);
-      this.locking.stat.tryFail[this.statId]! += 1;
+      this.stat.tryFail += 1;
       return false;
     }
     this.take();
@@ -95,7 +100,7 @@ export class LockCore {
     if (now < this.freeAt) {
       const wait = this.freeAt - now;
       m.charge(wait);
-      this.locking.stat.contended(this.statId, wait);
+      this.stat.contended(wait);
     }
     this.take();
   }
@@ -105,12 +110,22 @@ export class LockCore {
   private take(): void {
     const m = this.m;
     const cpu = m.cpu;
-    this.mem.write(this.addr, cpu + 1);
-    this.clock[cpu]! += this.cache.access(cpu, this.addr, true, this.site) + this.rmwCost;
+    const word = this.word ?? this.mapWord();
+    word[this.wordIdx] = cpu + 1;
+    const now =
+      this.clock[cpu]! + (this.cache.access(cpu, this.addr, true, this.site) + this.rmwCost);
+    this.clock[cpu] = now;
     this.ownerCpu = cpu;
     this.ownerTask = m.current;
-    this.acquiredAt = this.clock[cpu]!;
-    this.locking.stat.acq[this.statId]! += 1;
+    this.acquiredAt = now;
+    this.stat.acquisitions += 1;
+  }
+
+  /** The page holding the lock word, materialised at the first acquisition. */
+  private mapWord(): Float64Array {
+    const word = this.mem.pageWords(this.addr);
+    this.word = word;
+    return word;
   }
 
   /** Release the word. Models `do_raw_spin_unlock()` (debug checks included). */
@@ -123,10 +138,15 @@ export class LockCore {
     const cpu = m.cpu;
     if (this.ownerCpu !== cpu) this.spinBug('wrong CPU');
     const clock = this.clock;
-    this.locking.stat.held(this.statId, clock[cpu]! - this.acquiredAt);
-    this.mem.write(this.addr, 0);
-    clock[cpu]! += this.cache.access(cpu, this.addr, true, this.site);
-    this.freeAt = clock[cpu]!;
+    const stat = this.stat;
+    const hold = clock[cpu]! - this.acquiredAt;
+    stat.holdTotal += hold;
+    if (hold > stat.holdMax) stat.holdMax = hold;
+    // Taken before, so the word's page is mapped.
+    this.word![this.wordIdx] = 0;
+    const now = clock[cpu]! + this.cache.access(cpu, this.addr, true, this.site);
+    clock[cpu] = now;
+    this.freeAt = now;
     this.ownerCpu = -1;
     this.ownerTask = null;
   }

@@ -1,7 +1,7 @@
 /**
  * lock_stat counters per lock class (kernel/locking/lockdep.c, CONFIG_LOCK_STAT):
- * acquisitions, contentions, and wait and hold time in virtual nanoseconds.
- * Kept in growable typed arrays indexed by a per-name stat id.
+ * acquisitions, contentions, and wait and hold time in virtual nanoseconds,
+ * one record per lock class name.
  */
 
 /** One row of `/proc/lock_stat`. @public */
@@ -24,80 +24,78 @@ export interface LockStatRow {
   readonly trylockFailures: number;
 }
 
-/** @internal */
+/**
+ * The lock_stat counters of one lock class (`struct lock_class_stats`). Every
+ * lock of the class holds the same record, so the hot paths bump a field of an
+ * object they already have instead of indexing several arrays.
+ * @internal
+ */
+export class LockClassStat {
+  acquisitions = 0;
+  contentions = 0;
+  waitTotal = 0;
+  waitMax = 0;
+  holdTotal = 0;
+  holdMax = 0;
+  tryFail = 0;
+
+  constructor(readonly name: string) {}
+
+  /** `lock_contended()` + `lock_acquired()`: one acquisition that waited `waitNs`. */
+  contended(waitNs: number): void {
+    this.contentions += 1;
+    this.waitTotal += waitNs;
+    if (waitNs > this.waitMax) this.waitMax = waitNs;
+  }
+
+  /** `lock_release()`: the lock was held for `holdNs`. */
+  held(holdNs: number): void {
+    this.holdTotal += holdNs;
+    if (holdNs > this.holdMax) this.holdMax = holdNs;
+  }
+
+  reset(): void {
+    this.acquisitions = 0;
+    this.contentions = 0;
+    this.waitTotal = 0;
+    this.waitMax = 0;
+    this.holdTotal = 0;
+    this.holdMax = 0;
+    this.tryFail = 0;
+  }
+}
+
+/** The lock_stat records of every class, by name. @internal */
 export class LockStat {
-  private names: string[] = [];
-  private readonly ids = new Map<string, number>();
-  acq = new Float64Array(16);
-  con = new Float64Array(16);
-  waitTotal = new Float64Array(16);
-  waitMax = new Float64Array(16);
-  holdTotal = new Float64Array(16);
-  holdMax = new Float64Array(16);
-  tryFail = new Float64Array(16);
+  private readonly records: LockClassStat[] = [];
+  private readonly byName = new Map<string, LockClassStat>();
 
-  id(name: string): number {
-    let id = this.ids.get(name);
-    if (id !== undefined) return id;
-    id = this.names.length;
-    this.names.push(name);
-    this.ids.set(name, id);
-    if (id >= this.acq.length) this.grow();
-    return id;
-  }
-
-  private grow(): void {
-    const n = this.acq.length * 2;
-    const g = (a: Float64Array) => {
-      const b = new Float64Array(n);
-      b.set(a);
-      return b;
-    };
-    this.acq = g(this.acq);
-    this.con = g(this.con);
-    this.waitTotal = g(this.waitTotal);
-    this.waitMax = g(this.waitMax);
-    this.holdTotal = g(this.holdTotal);
-    this.holdMax = g(this.holdMax);
-    this.tryFail = g(this.tryFail);
-  }
-
-  contended(id: number, waitNs: number): void {
-    this.con[id]! += 1;
-    this.waitTotal[id]! += waitNs;
-    if (waitNs > this.waitMax[id]!) this.waitMax[id] = waitNs;
-  }
-
-  held(id: number, holdNs: number): void {
-    this.holdTotal[id]! += holdNs;
-    if (holdNs > this.holdMax[id]!) this.holdMax[id] = holdNs;
+  /** The record of class `name`, created on first use. */
+  record(name: string): LockClassStat {
+    let r = this.byName.get(name);
+    if (r === undefined) {
+      r = new LockClassStat(name);
+      this.records.push(r);
+      this.byName.set(name, r);
+    }
+    return r;
   }
 
   rows(): LockStatRow[] {
-    return this.names.map((name, i) => ({
-      name,
-      acquisitions: this.acq[i]!,
-      contentions: this.con[i]!,
-      waitTimeTotal: this.waitTotal[i]!,
-      waitTimeMax: this.waitMax[i]!,
-      holdTimeTotal: this.holdTotal[i]!,
-      holdTimeMax: this.holdMax[i]!,
-      trylockFailures: this.tryFail[i]!,
+    return this.records.map((r) => ({
+      name: r.name,
+      acquisitions: r.acquisitions,
+      contentions: r.contentions,
+      waitTimeTotal: r.waitTotal,
+      waitTimeMax: r.waitMax,
+      holdTimeTotal: r.holdTotal,
+      holdTimeMax: r.holdMax,
+      trylockFailures: r.tryFail,
     }));
   }
 
   reset(): void {
-    for (const a of [
-      this.acq,
-      this.con,
-      this.waitTotal,
-      this.waitMax,
-      this.holdTotal,
-      this.holdMax,
-      this.tryFail,
-    ]) {
-      a.fill(0);
-    }
+    for (const r of this.records) r.reset();
   }
 }
 

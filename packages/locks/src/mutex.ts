@@ -1,6 +1,7 @@
 import type { Task, Wait } from '@sim/cpu';
 import { TASK_UNINTERRUPTIBLE } from '@sim/cpu';
 import { LocksError } from './errors.js';
+import type { LockClassStat } from './lock-stat.js';
 import type { LockdepMap } from './lockdep/index.js';
 import type { Locking } from './locking.js';
 
@@ -17,7 +18,7 @@ const MUTEX_SITE = 'kernel/locking/mutex.c:580';
  */
 export class Mutex {
   private readonly site: number;
-  private readonly statId: number;
+  private readonly stat: LockClassStat;
   private owner: Task | null = null;
   private acquiredAt = 0;
   private freeAt = 0;
@@ -32,7 +33,7 @@ export class Mutex {
     readonly map: LockdepMap,
   ) {
     this.site = locking.machine.siteId(`lock:${name}`);
-    this.statId = locking.stat.id(name);
+    this.stat = locking.stat.record(name);
   }
 
   /** Physical address of the owner word. */
@@ -81,8 +82,8 @@ export class Mutex {
       // Hand-off: unlock() made us the owner before waking us.
       if (this.owner === m.current) break;
     }
-    if (waited) this.locking.stat.contended(this.statId, m.now() - start);
-    this.locking.stat.acq[this.statId]! += 1;
+    if (waited) this.stat.contended(m.now() - start);
+    this.stat.acquisitions += 1;
     this.acquiredAt = m.now();
   }
 
@@ -91,12 +92,12 @@ export class Mutex {
     const m = this.locking.machine;
     if (this.owner !== null || m.now() < this.freeAt) {
       m.load(this.addr, this.site);
-      this.locking.stat.tryFail[this.statId]! += 1;
+      this.stat.tryFail += 1;
       return false;
     }
     this.locking.lockdep.acquire(this.map, 0, true, 0, 1, null);
     this.take();
-    this.locking.stat.acq[this.statId]! += 1;
+    this.stat.acquisitions += 1;
     this.acquiredAt = m.now();
     return true;
   }
@@ -122,7 +123,7 @@ export class Mutex {
       });
       if (this.owner === null) return;
     }
-    this.locking.stat.held(this.statId, m.now() - this.acquiredAt);
+    this.stat.held(m.now() - this.acquiredAt);
     const next = this.waiters.shift();
     if (next !== undefined) {
       this.owner = next;

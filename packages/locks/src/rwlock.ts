@@ -1,4 +1,5 @@
 import { LocksError } from './errors.js';
+import type { LockClassStat } from './lock-stat.js';
 import type { LockdepMap } from './lockdep/index.js';
 import type { Locking } from './locking.js';
 
@@ -34,7 +35,7 @@ const RWBASE_READ_FRAMES: readonly string[] = [
  */
 export class RwLock {
   private readonly site: number;
-  private readonly statId: number;
+  private readonly stat: LockClassStat;
   private readers = 0;
   private writerCpu = -1;
   private readersFreeAt = 0;
@@ -50,7 +51,7 @@ export class RwLock {
     readonly map: LockdepMap,
   ) {
     this.site = locking.machine.siteId(`lock:${name}`);
-    this.statId = locking.stat.id(name);
+    this.stat = locking.stat.record(name);
   }
 
   /** Whether a writer holds it. Models `rwlock_is_contended()`'s owner test. */
@@ -210,7 +211,7 @@ export class RwLock {
   private failTry(): void {
     const m = this.locking.machine;
     m.load(this.map.addr, this.site);
-    this.locking.stat.tryFail[this.statId]! += 1;
+    this.stat.tryFail += 1;
     if (this.locking.rt) {
       m.migrateEnable();
       this.locking.rtRcuExit();
@@ -230,7 +231,7 @@ export class RwLock {
     const m = this.locking.machine;
     this.readers++;
     m.cmpxchg(this.map.addr, this.readers - 1, this.readers, this.site);
-    this.locking.stat.acq[this.statId]! += 1;
+    this.stat.acquisitions += 1;
   }
 
   private dropRead(): void {
@@ -257,7 +258,7 @@ export class RwLock {
     m.cmpxchg(this.map.addr, 0, -1 >>> 1, this.site);
     this.writerCpu = m.cpu;
     this.acquiredAt = m.now();
-    this.locking.stat.acq[this.statId]! += 1;
+    this.stat.acquisitions += 1;
   }
 
   private dropWrite(): void {
@@ -267,7 +268,7 @@ export class RwLock {
       this.bug('write_unlock of an rwlock that is not write-locked');
       return;
     }
-    this.locking.stat.held(this.statId, m.now() - this.acquiredAt);
+    this.stat.held(m.now() - this.acquiredAt);
     this.writerCpu = -1;
     m.store(this.map.addr, 0, this.site);
     this.writerFreeAt = m.now();
@@ -281,7 +282,7 @@ export class RwLock {
       // and schedule_debug() reports it from atomic context.
       if (this.locking.rt) m.scheduleDebug(rtFrames);
       m.charge(t - now);
-      this.locking.stat.contended(this.statId, t - now);
+      this.stat.contended(t - now);
     }
   }
 

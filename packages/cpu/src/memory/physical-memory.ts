@@ -159,13 +159,25 @@ export class PhysicalMemory {
     const w = addr / WORD_SIZE;
     if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
     if (!(Number.isSafeInteger(value) && value >= 0)) this.badValue(addr, value);
+    const page = this.pageWords(addr);
+    this.cachePage(addr, page);
+    page[(addr / WORD_SIZE) & PAGE_WORD_MASK] = value + 0;
+  }
+
+  /**
+   * The words of the page holding `addr` (8-byte aligned), materialised as a
+   * store would. Pages are never released, so code that stores to one fixed
+   * word on a hot path (a lock word) may keep the array and index it with
+   * `(addr / 8) & 511` instead of translating the address every time.
+   */
+  pageWords(addr: number): Float64Array {
+    const w = addr / WORD_SIZE;
+    if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
     const leafIdx = Math.floor(w / LEAF_WORDS);
     const rem = w - leafIdx * LEAF_WORDS;
     const leaf = this.directory[leafIdx] ?? this.materialiseLeaf(leafIdx);
     const slot = rem >>> PAGE_WORD_SHIFT;
-    const page = leaf[slot] ?? this.materialisePage(leaf, slot);
-    this.cachePage(addr, page);
-    page[rem & PAGE_WORD_MASK] = value + 0;
+    return leaf[slot] ?? this.materialisePage(leaf, slot);
   }
 
   /**

@@ -250,14 +250,15 @@ export class Lockdep implements PseudoLockMaps {
     site?: string,
   ): void {
     const core = this.core;
-    if (!core.debugLocks) return;
+    // `=== false` is one compare; `!` on a boolean field is a full ToBoolean.
+    if (core.debugLocks === false) return;
     core.acquire(map, subclass, trylock, read, check, nestLock, site);
   }
 
   /** `lock_release()`: reports "bad unlock balance" when `map` is not held. */
   lockRelease(map: LockdepMap): void {
     const core = this.core;
-    if (!core.debugLocks) return;
+    if (core.debugLocks === false) return;
     core.release(map);
   }
 
