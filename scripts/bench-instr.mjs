@@ -47,6 +47,27 @@ const CASES = {
       sink[0] += lat;
     };
   },
+  /**
+   * CacheModel.access(): L1 misses that hit L2, cycling loads over 256 KiB
+   * (five times the default 48 KiB L1, an eighth of the 2 MiB L2).
+   */
+  'cache-l2-hit': async () => {
+    const { CacheModel } = await pkg('cpu');
+    const cm = new CacheModel(4);
+    const site = cm.siteId('bench.l2');
+    const sink = new Float64Array(1);
+    let line = 0;
+    return () => {
+      let lat = 0;
+      let l = line;
+      for (let i = 0; i < CHUNK; i++) {
+        lat += cm.access(0, 0x100000 + l * 64, false, site);
+        l = (l + 1) & 4095;
+      }
+      line = l;
+      sink[0] += lat;
+    };
+  },
   /** spin_lock() + spin_unlock(), lockdep off and on. */
   'lock-pair': async () => lockPair(false),
   'lock-pair-lockdep': async () => lockPair(true),
