@@ -5,8 +5,13 @@
  * A task's frames travel with it across context switches.
  */
 
+// The hot paths read this module-local constant: an exported binding is read
+// through a module cell whose type the compiler does not know, which turned
+// the clamp in top() into a floating-point Math.min.
+const MAX_DEPTH = 128;
+
 /** Most frames kept per CPU; deeper calls are counted but not recorded. @public */
-export const MAX_CALL_DEPTH = 128;
+export const MAX_CALL_DEPTH = MAX_DEPTH;
 
 /** Frame id marking entry into hardirq context. @internal */
 export const FRAME_IRQ = 1;
@@ -56,7 +61,7 @@ export class CallChain {
 
   enter(c: number, id: number): void {
     const d = this.depth[c]!;
-    if (d < MAX_CALL_DEPTH) this.stack[c * MAX_CALL_DEPTH + d] = id;
+    if (d < MAX_DEPTH) this.stack[c * MAX_DEPTH + d] = id;
     this.depth[c] = d + 1;
   }
 
@@ -67,8 +72,8 @@ export class CallChain {
 
   /** Innermost recorded frame of CPU `c` (0 when empty). */
   top(c: number): number {
-    const d = Math.min(this.depth[c]!, MAX_CALL_DEPTH);
-    return d > 0 ? this.stack[c * MAX_CALL_DEPTH + d - 1]! : 0;
+    const d = Math.min(this.depth[c]!, MAX_DEPTH);
+    return d > 0 ? this.stack[c * MAX_DEPTH + d - 1]! : 0;
   }
 
   /**
