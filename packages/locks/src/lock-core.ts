@@ -138,10 +138,7 @@ export class LockCore {
     const cpu = m.cpu;
     if (this.ownerCpu !== cpu) this.spinBug('wrong CPU');
     const clock = this.clock;
-    const stat = this.stat;
-    const hold = clock[cpu]! - this.acquiredAt;
-    stat.holdTotal += hold;
-    if (hold > stat.holdMax) stat.holdMax = hold;
+    this.stat.held(clock[cpu]! - this.acquiredAt);
     // Taken before, so the word's page is mapped.
     this.word![this.wordIdx] = 0;
     const now = clock[cpu]! + this.cache.access(cpu, this.addr, true, this.site);
