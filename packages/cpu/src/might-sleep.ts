@@ -1,6 +1,7 @@
 import type { Machine } from './machine.js';
 import { formatPreemptCount } from './preempt-count.js';
 import { RateLimit } from './printk.js';
+import type { Task } from './task.js';
 import { TASK_RUNNING } from './task-state.js';
 
 // Frames a might_sleep() report adds above the caller, shared by every call.
@@ -63,26 +64,25 @@ export class MightSleepChecker {
     const rcu = m.reporter.rcuNestDepth;
     const depth = rcu === null ? 0 : rcu(t);
     if (pc === preemptOffset && depth === rcuOffset && !irqsOff && !t.isIdle) return false;
-    return this.reportResched(site, preemptOffset, rcuOffset, frames, pc, depth);
+    return this.reportResched(site, preemptOffset, rcuOffset, frames, t, pc, irqsOff, depth);
   }
 
   /**
    * The report half of `__might_resched()`, kept out of the check so the
-   * check stays small enough for callers to inline.
+   * check stays small enough for callers to inline; it takes the state the
+   * check read.
    */
   private reportResched(
     site: string,
     preemptOffset: number,
     rcuOffset: number,
     frames: readonly string[],
+    t: Task,
     pc: number,
+    irqsOff: boolean,
     depth: number,
   ): boolean {
     const m = this.m;
-    const c = m.curCpu;
-    const t = m.sched.curr[c]!;
-    const irqsOff = m.ctx.irqsOff[c]! !== 0;
-    const rcu = m.reporter.rcuNestDepth;
     const j = m.jiffies;
     if (this.prevJiffy !== null && j < this.prevJiffy + m.hz) return false;
     this.prevJiffy = j;
@@ -91,11 +91,13 @@ export class MightSleepChecker {
       `in_atomic(): ${pc !== 0 ? 1 : 0}, irqs_disabled(): ${irqsOff ? 1 : 0}, non_block: 0, pid: ${t.pid}, name: ${t.comm}`,
       `preempt_count: ${pc.toString(16)}, expected: ${preemptOffset.toString(16)}`,
     ];
-    if (rcu !== null) lines.push(`RCU nest depth: ${depth}, expected: ${rcuOffset}`);
+    if (m.reporter.rcuNestDepth !== null) {
+      lines.push(`RCU nest depth: ${depth}, expected: ${rcuOffset}`);
+    }
     lines.push(...m.reporter.heldLockLines(t));
     if (pc !== preemptOffset) {
       lines.push('Preemption disabled at:');
-      lines.push(m.ipSym(m.ctx.preemptDisableFn[c]!));
+      lines.push(m.ipSym(m.ctx.preemptDisableFn[m.curCpu]!));
     }
     m.report({
       kind: 'might-sleep',

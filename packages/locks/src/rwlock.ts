@@ -2,6 +2,7 @@ import { LocksError } from './errors.js';
 import type { LockClassStat } from './lock-stat.js';
 import type { LockdepMap } from './lockdep/index.js';
 import type { Locking } from './locking.js';
+import { SCHEDULE_RTLOCK_FRAMES } from './spinlock.js';
 
 const IRQSAVE = 1;
 const IRQ = 2;
@@ -10,16 +11,12 @@ const SPINLOCK_RT_SITE = 'kernel/locking/spinlock_rt.c:48';
 // The sleep of a contended rwbase_rt writer or reader, innermost first
 // (kernel/locking/rwbase_rt.c, spinlock_rt.c).
 const RWBASE_WRITE_FRAMES: readonly string[] = [
-  '__schedule_bug',
-  '__schedule',
-  'schedule_rtlock',
+  ...SCHEDULE_RTLOCK_FRAMES,
   'rwbase_write_lock',
   'rt_write_lock',
 ];
 const RWBASE_READ_FRAMES: readonly string[] = [
-  '__schedule_bug',
-  '__schedule',
-  'schedule_rtlock',
+  ...SCHEDULE_RTLOCK_FRAMES,
   '__rwbase_read_lock',
   'rt_read_lock',
 ];

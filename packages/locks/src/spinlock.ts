@@ -1,11 +1,18 @@
 import { SpinningLock } from './spinning-lock.js';
 
-// The sleep of a contended rtmutex-based spinlock_t, innermost first
-// (kernel/locking/rtmutex.c, spinlock_rt.c).
-const RTLOCK_SCHEDULE_FRAMES: readonly string[] = [
+/**
+ * The frames of an rtmutex-based lock's sleep through `schedule_rtlock()`,
+ * innermost first: every PREEMPT_RT spinlock_t and rwlock_t wait starts so
+ * (kernel/sched/core.c). @internal
+ */
+export const SCHEDULE_RTLOCK_FRAMES: readonly string[] = [
   '__schedule_bug',
   '__schedule',
   'schedule_rtlock',
+];
+// The sleep of a contended spinlock_t (kernel/locking/rtmutex.c, spinlock_rt.c).
+const RTLOCK_SCHEDULE_FRAMES: readonly string[] = [
+  ...SCHEDULE_RTLOCK_FRAMES,
   'rtlock_slowlock_locked',
   'rt_spin_lock',
 ];

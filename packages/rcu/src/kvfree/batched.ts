@@ -34,7 +34,7 @@ const BN_RECORDS = KVFREE_BULK_HEADER_SIZE;
 /** The mask pages are allocated with where sleeping is allowed. */
 const GFP_BNODE = GFP_KERNEL | __GFP_NORETRY | __GFP_NOMEMALLOC | __GFP_NOWARN;
 /** The same with the 2020 RFC's access to the reserves (`kvfreeMemalloc`). */
-const GFP_BNODE_MEMALLOC = GFP_KERNEL | __GFP_NORETRY | __GFP_MEMALLOC | __GFP_NOWARN;
+const GFP_BNODE_MEMALLOC = (GFP_BNODE & ~__GFP_NOMEMALLOC) | __GFP_MEMALLOC;
 
 /**
  * Today's kvfree_rcu (mm/slab_common.c, `CONFIG_KVFREE_RCU_BATCHED`): per-CPU
