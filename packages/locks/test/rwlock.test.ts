@@ -1,17 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { LocksError } from '../src/index.js';
-import { boot, kinds } from './fixtures/machine.js';
+import { boot, holdLock, kinds, reader } from './fixtures/machine.js';
 
 describe('rwlock_t', () => {
   it('readers share it; a writer waits for the last reader in virtual time', () => {
     const { m, l } = boot('none');
     const rw = l.rwLock('&tasklist_lock');
-    m.runOn(1, () => {
-      m.charge(20_000);
-      rw.readLock();
-      m.charge(1_000);
-      rw.readUnlock();
-    });
+    holdLock(m, 1, 20_000, 1_000, reader(rw));
     m.runOn(0, () => {
       rw.readLock();
       expect(rw.readerCount()).toBe(1);
@@ -91,12 +86,7 @@ describe('rwlock_t', () => {
       const { m, l } = boot(model, { locking: { lockdep: false } });
       const raw = l.rawSpinLock('&raw');
       const rw = l.rwLock('&rw');
-      m.runOn(1, () => {
-        m.charge(20_000);
-        rw.readLock();
-        m.charge(1_000);
-        rw.readUnlock();
-      });
+      holdLock(m, 1, 20_000, 1_000, reader(rw));
       m.runOn(0, () => {
         raw.lock();
         rw.writeLock();

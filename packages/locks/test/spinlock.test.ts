@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LocksError } from '../src/index.js';
-import { boot, kinds, MODELS } from './fixtures/machine.js';
+import { boot, holdLock, kinds, MODELS } from './fixtures/machine.js';
 
 describe('raw_spinlock_t and spinlock_t', () => {
   for (const model of MODELS) {
@@ -87,12 +87,8 @@ describe('raw_spinlock_t and spinlock_t', () => {
   it('a CPU whose clock is behind the last release spins until it, counted by lock_stat', () => {
     const { m, l } = boot('none');
     const s = l.spinLock('&zone->lock');
-    m.runOn(1, () => {
-      m.charge(10_000);
-      s.lock();
-      m.charge(5_000);
-      s.unlock(); // released at ~15 us on CPU 1's clock
-    });
+    // Released at ~15 us on CPU 1's clock.
+    holdLock(m, 1, 10_000, 5_000, s);
     const before = m.clockOf(0);
     m.runOn(0, () => {
       s.lock();
@@ -110,12 +106,7 @@ describe('raw_spinlock_t and spinlock_t', () => {
   it('a trylock fails while another CPU holds the lock in virtual time', () => {
     const { m, l } = boot('none');
     const s = l.spinLock('&pcp->lock');
-    m.runOn(1, () => {
-      m.charge(10_000);
-      s.lock();
-      m.charge(5_000);
-      s.unlock();
-    });
+    holdLock(m, 1, 10_000, 5_000, s);
     m.runOn(0, () => {
       expect(s.trylock()).toBe(false);
     });
@@ -213,12 +204,7 @@ describe('raw_spinlock_t and spinlock_t', () => {
     function contend(model: 'full' | 'rt', atomic: boolean) {
       const { m, l } = boot(model, { locking: { lockdep: false } });
       const pool = l.spinLock('&pool->lock');
-      m.runOn(1, () => {
-        m.charge(50_000);
-        pool.lock();
-        m.charge(10_000);
-        pool.unlock();
-      });
+      holdLock(m, 1, 50_000, 10_000, pool);
       m.runOn(0, () => {
         if (atomic) m.preemptDisable();
         pool.lock();
