@@ -159,9 +159,9 @@ export class PhysicalMemory {
     const w = addr / WORD_SIZE;
     if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
     if (!(Number.isSafeInteger(value) && value >= 0)) this.badValue(addr, value);
-    const page = this.pageWords(addr);
+    const page = this.pageAt(w);
     this.cachePage(addr, page);
-    page[(addr / WORD_SIZE) & PAGE_WORD_MASK] = value + 0;
+    page[w & PAGE_WORD_MASK] = value + 0;
   }
 
   /**
@@ -173,6 +173,11 @@ export class PhysicalMemory {
   pageWords(addr: number): Float64Array {
     const w = addr / WORD_SIZE;
     if (Math.floor(w) !== w || !(addr >= 0 && addr < this.sizeBytes)) this.badAddress(addr);
+    return this.pageAt(w);
+  }
+
+  /** The page holding word `w`, an index already checked against the memory size. */
+  private pageAt(w: number): Float64Array {
     const leafIdx = Math.floor(w / LEAF_WORDS);
     const rem = w - leafIdx * LEAF_WORDS;
     const leaf = this.directory[leafIdx] ?? this.materialiseLeaf(leafIdx);
