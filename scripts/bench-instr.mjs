@@ -8,7 +8,7 @@
 // once the JIT has settled. With --top K, the K functions whose cost grew the
 // most between the two runs are listed per operation (JIT code is named from
 // node's --perf-basic-prof map).
-// Usage: node scripts/bench-instr.mjs [--top K] [case...]   (build first: `pnpm build`)
+// Usage: node scripts/bench-instr.mjs [--top K] [--node-flag F]... [case...]   (build first: `pnpm build`)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -182,6 +182,21 @@ if (topAt >= 0) {
   }
   args.splice(topAt, 2);
 }
+// --node-flag F (repeatable) passes a V8 flag to the measured process, e.g.
+// --max-inlined-bytecode-size-cumulative=4000 to see what a hot path would
+// cost if the compiler inlined all of it.
+const nodeFlags = [];
+for (let at = args.indexOf('--node-flag'); at >= 0; at = args.indexOf('--node-flag')) {
+  const flag = args[at + 1];
+  if (typeof flag !== 'string' || !flag.startsWith('--')) {
+    console.error(
+      `bench-instr: --node-flag ${flag} is invalid: accepted a flag such as --max-inlined-bytecode-size-cumulative=4000`,
+    );
+    process.exit(2);
+  }
+  nodeFlags.push(flag);
+  args.splice(at, 2);
+}
 const names = Object.keys(CASES);
 const unknown = args.filter((a) => !names.includes(a));
 if (unknown.length > 0) {
@@ -204,6 +219,7 @@ function callgrind(dir, name, measured) {
       process.execPath,
       // Compile on the main thread, so tier-up happens at the same point every run.
       '--no-concurrent-recompilation',
+      ...nodeFlags,
       ...(top > 0 ? ['--perf-basic-prof', '--interpreted-frames-native-stack'] : []),
       fileURLToPath(import.meta.url),
       '--child',

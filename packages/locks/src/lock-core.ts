@@ -40,7 +40,7 @@ export class LockCore {
   private readonly mem: PhysicalMemory;
   private readonly cache: CacheModel;
   private readonly clock: Float64Array;
-  private word: Float64Array | null = null;
+  private readonly word: Float64Array;
   private readonly wordIdx: number;
 
   constructor(
@@ -55,6 +55,8 @@ export class LockCore {
     this.clock = locking.machine.clock;
     this.addr = map.addr;
     this.wordIdx = (map.addr / 8) & 511;
+    // spin_lock_init() stores the word, so its page exists from creation on.
+    this.word = this.mem.pageWords(map.addr);
     this.site = locking.machine.siteId(`lock:${name}`);
     this.stat = locking.stat.record(name);
   }
@@ -96,7 +98,7 @@ export class LockCore {
   spin(): void {
     const m = this.m;
     if (this.ownerCpu >= 0) this.deadlock();
-    const now = m.now();
+    const now = this.clock[m.cpu]!;
     if (now < this.freeAt) {
       const wait = this.freeAt - now;
       m.charge(wait);
@@ -110,8 +112,7 @@ export class LockCore {
   private take(): void {
     const m = this.m;
     const cpu = m.cpu;
-    const word = this.word ?? this.mapWord();
-    word[this.wordIdx] = cpu + 1;
+    this.word[this.wordIdx] = cpu + 1;
     const now =
       this.clock[cpu]! + (this.cache.access(cpu, this.addr, true, this.site) + this.rmwCost);
     this.clock[cpu] = now;
@@ -119,13 +120,6 @@ export class LockCore {
     this.ownerTask = m.current;
     this.acquiredAt = now;
     this.stat.acquisitions += 1;
-  }
-
-  /** The page holding the lock word, materialised at the first acquisition. */
-  private mapWord(): Float64Array {
-    const word = this.mem.pageWords(this.addr);
-    this.word = word;
-    return word;
   }
 
   /** Release the word. Models `do_raw_spin_unlock()` (debug checks included). */
@@ -139,8 +133,7 @@ export class LockCore {
     if (this.ownerCpu !== cpu) this.spinBug('wrong CPU');
     const clock = this.clock;
     this.stat.held(clock[cpu]! - this.acquiredAt);
-    // Taken before, so the word's page is mapped.
-    this.word![this.wordIdx] = 0;
+    this.word[this.wordIdx] = 0;
     const now = clock[cpu]! + this.cache.access(cpu, this.addr, true, this.site);
     clock[cpu] = now;
     this.freeAt = now;

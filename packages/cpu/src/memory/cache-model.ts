@@ -212,7 +212,9 @@ export class CacheModel {
     this.nrCpus = nrCpus;
     this.config = config;
     this.lineSize = config.lineSize;
-    this.lineShift = Math.round(Math.log2(config.lineSize));
+    // `| 0` keeps the field a small integer (Math.round returns an integral
+    // heap number as it is), so access() shifts without unboxing it.
+    this.lineShift = Math.round(Math.log2(config.lineSize)) | 0;
 
     this.l1Ways = config.l1.ways;
     this.l1Sets = config.l1.sizeBytes / (config.lineSize * this.l1Ways);
@@ -309,35 +311,59 @@ export class CacheModel {
    * `WRITE_ONCE()`, an `atomic_*()` read-modify-write counting as a store).
    */
   access(cpu: number, addr: number, write: boolean, site: number): number {
-    let line: number;
-    if ((addr | 0) === addr && addr >= 0) line = addr >>> this.lineShift;
-    else line = this.lineOf(addr);
-    if (!(cpu >>> 0 === cpu && cpu < this.nrCpus)) this.badCpu(cpu);
-    if (!(site >>> 0 === site && site < this.nrSites)) this.badSite(site);
-    const lw = this.last[cpu]! - line * 2;
-    if (lw === 1 || (lw === 0 && !write)) {
-      // Same line as this CPU's previous access: an L1 hit that is already MRU.
-      this.counters[((site * this.nrCpus + cpu) << 3) + C_L1]!++;
-      return this.l1Lat;
+    // One test for every argument; anything else (a bad argument, or an
+    // address of 2^31 and above) takes the checked path. The body stays small
+    // in bytecode so the lock, page and slab hot paths can inline it.
+    if (
+      !(
+        (addr | 0) === addr &&
+        addr >= 0 &&
+        cpu >>> 0 === cpu &&
+        cpu < this.nrCpus &&
+        site >>> 0 === site &&
+        site < this.nrSites
+      )
+    ) {
+      return this.accessChecked(cpu, addr, write, site);
     }
-    // An L1 hit at the predicted way that needs no coherence action (a load,
-    // or a store to a line this CPU already owns): the common case once the
-    // working set is warm, kept small so callers can inline it.
-    const predIdx = cpu * (this.predMask + 1) + (line & this.predMask);
-    const way1 = this.pred[predIdx]!;
-    if (this.l1Tag[way1] !== line) return this.slowAccess(cpu, line, write, site, predIdx, -1);
-    const mod = this.l1Mod[way1]!;
-    if (write && mod === 0) return this.slowAccess(cpu, line, write, site, predIdx, way1);
-    this.l1Stamp[way1] = ++this.clock;
-    this.last[cpu] = line * 2 + mod;
+    const line = addr >>> this.lineShift;
+    const lw = this.last[cpu]! - line * 2;
+    // `write === true`: a compare, where `!write` on a parameter is a full ToBoolean.
+    if (lw !== 1 && (lw !== 0 || write === true)) {
+      // Not this CPU's previous line: an L1 hit at the predicted way that
+      // needs no coherence action (a load, or a store to a line this CPU
+      // already owns) is the common case once the working set is warm.
+      const predIdx = cpu * (this.predMask + 1) + (line & this.predMask);
+      const way1 = this.pred[predIdx]!;
+      const mod = this.l1Mod[way1]!;
+      if (this.l1Tag[way1] !== line || (write === true && mod === 0)) {
+        return this.slowAccess(cpu, line, write, site, predIdx);
+      }
+      this.l1Stamp[way1] = ++this.clock;
+      this.last[cpu] = line * 2 + mod;
+    }
+    // Else the same line as this CPU's previous access: an L1 hit already MRU.
     this.counters[((site * this.nrCpus + cpu) << 3) + C_L1]!++;
     return this.l1Lat;
   }
 
   /**
+   * `access()` for arguments its fast test refused: throws {@link CacheError}
+   * on a bad address, CPU or site (in that order), else serves an address of
+   * 2^31 and above through the general path (which gives the same outcome as
+   * the shortcuts would).
+   */
+  private accessChecked(cpu: number, addr: number, write: boolean, site: number): number {
+    const line = this.lineOf(addr);
+    this.checkCpu(cpu);
+    this.checkSite(site);
+    const predIdx = cpu * (this.predMask + 1) + (line & this.predMask);
+    return this.slowAccess(cpu, line, write === true, site, predIdx);
+  }
+
+  /**
    * Everything `access()` does not answer itself. `predIdx` is the line's
-   * way-prediction slot and `hit1` the predicted L1 entry when it holds the
-   * line (a store that needs ownership), else -1.
+   * way-prediction slot.
    */
   private slowAccess(
     cpu: number,
@@ -345,12 +371,13 @@ export class CacheModel {
     write: boolean,
     site: number,
     predIdx: number,
-    hit1: number,
   ): number {
     const stamp = ++this.clock;
     let kind = C_L1;
     let lat = this.l1Lat;
-    let way1 = hit1;
+    // The predicted L1 entry, when it holds the line (a store that needs ownership).
+    let way1 = this.pred[predIdx]!;
+    if (this.l1Tag[way1] !== line) way1 = -1;
     let way2: number;
 
     if (way1 >= 0) {
@@ -395,7 +422,7 @@ export class CacheModel {
             // Modified in another CPU's cache (it cannot be ours: we missed L2).
             kind = C_TRANSFER;
             lat = this.transferLat;
-            if (write) {
+            if (write === true) {
               // Ownership moves: the old owner's copy goes with the transfer.
               this.dropPrivate(owner, line);
               this.sharers[slot * this.shWords + (owner >>> 5)]! &= ~(1 << (owner & 31));
@@ -422,7 +449,7 @@ export class CacheModel {
     }
 
     let invalidated = 0;
-    if (write) {
+    if (write === true) {
       if (this.l2Mod[way2] === 0) {
         // Not yet Modified here: kill other copies and take ownership.
         const slot = this.l2Slot[way2]!;
