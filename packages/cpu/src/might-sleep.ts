@@ -29,8 +29,15 @@ export class MightSleepChecker {
   /** `__might_sleep()`: the task-state check, then `__might_resched(site, 0)`. */
   mightSleep(site: string): void {
     const m = this.m;
-    const t = m.sched.curr[m.curCpu]!;
+    const c = m.curCpu;
+    const t = m.sched.curr[c]!;
     if (t.state !== TASK_RUNNING && !this.stateWarned && !t.isIdle) this.warnState(t.state);
+    // A preemptible task with irqs on and no RCU reader tracking installed
+    // passes __might_resched() at once: decide it here, so allocation entry
+    // points that inline this check need not inline the whole of it.
+    const ctx = m.ctx;
+    if (ctx.pc[c] === 0 && ctx.irqsOff[c] === 0 && !t.isIdle && m.reporter.rcuNestDepth === null)
+      return;
     this.mightResched(site, 0, 0, MIGHT_SLEEP_FRAMES);
   }
 

@@ -533,13 +533,15 @@ export abstract class SlabCore implements SlabAllocator {
     objs.state[i] = ObjState.ALLOCATED;
     objs.origSize[i] = origSize;
     if (s.track) this.trackAlloc(i);
-    if (gfp & __GFP_ZERO) {
-      // kmalloc caches with red zones keep the kmalloc red zone intact.
-      const zeroSize =
-        s.origSizeTracked || (s.redZone && s.kmallocIndex >= 0) ? origSize : s.objectSize;
-      this.zeroBytes(obj, zeroSize);
-    }
+    if ((gfp & __GFP_ZERO) !== 0) this.zeroObject(s, obj, origSize);
     if (s.trace) this.dbg.traceOp(s, slab, obj, true);
+  }
+
+  /** `__GFP_ZERO`: clear the object; kmalloc caches with red zones keep the kmalloc red zone. */
+  private zeroObject(s: KmemCache, obj: number, origSize: number): void {
+    const zeroSize =
+      s.origSizeTracked || (s.redZone && s.kmallocIndex >= 0) ? origSize : s.objectSize;
+    this.zeroBytes(obj, zeroSize);
   }
 
   /** Record the alloc call site of object index `i`. */
@@ -586,7 +588,11 @@ export abstract class SlabCore implements SlabAllocator {
 
   /** `kmalloc_fix_flags()`: strip GFP_SLAB_BUG_MASK bits with a warning. */
   fixGfp(gfp: number): number {
-    if ((gfp & GFP_SLAB_BUG_MASK) === 0) return gfp;
+    return (gfp & GFP_SLAB_BUG_MASK) === 0 ? gfp : this.fixGfpReport(gfp);
+  }
+
+  /** The report half of `kmalloc_fix_flags()`, out of line so fixGfp() stays small. */
+  private fixGfpReport(gfp: number): number {
     const invalid = (gfp & GFP_SLAB_BUG_MASK) >>> 0;
     const fixed = (gfp & ~GFP_SLAB_BUG_MASK) >>> 0;
     this.m.report({
@@ -1934,42 +1940,53 @@ function checkPorts(ports: SlabPorts): void {
   }
 }
 
+// The checks stay a compare and a call so every entry point inlines them;
+// the messages are built out of line, only when an argument is bad.
+
 /** Validate a size argument. @internal */
 export function checkSize(size: number, what: string): void {
-  if (!Number.isSafeInteger(size) || size < 0) {
-    throw new SlabError(
-      'BAD_SIZE',
-      `${what} size ${show(size)} is invalid: accepted an integer >= 0`,
-    );
-  }
+  if (!(Number.isSafeInteger(size) && size >= 0)) badSize(size, what);
+}
+
+function badSize(size: number, what: string): never {
+  throw new SlabError(
+    'BAD_SIZE',
+    `${what} size ${show(size)} is invalid: accepted an integer >= 0`,
+  );
 }
 
 /** Validate a GFP mask argument. @internal */
 export function checkGfp(gfp: number, what: string): void {
-  if (gfp >>> 0 !== gfp) {
-    throw new SlabError(
-      'BAD_ARGUMENT',
-      `${what} gfp ${show(gfp)} is invalid: accepted a GFP mask (an integer in [0, 2^32))`,
-    );
-  }
+  if (gfp >>> 0 !== gfp) badGfp(gfp, what);
+}
+
+function badGfp(gfp: number, what: string): never {
+  throw new SlabError(
+    'BAD_ARGUMENT',
+    `${what} gfp ${show(gfp)} is invalid: accepted a GFP mask (an integer in [0, 2^32))`,
+  );
 }
 
 /** Validate a node argument: -1 (NUMA_NO_NODE) or 0. @internal */
 export function checkNode(node: number, what: string): void {
-  if (node !== -1 && node !== 0) {
-    throw new SlabError(
-      'BAD_NODE',
-      `${what} node ${show(node)} is invalid: accepted -1 (NUMA_NO_NODE) or 0 (the only node)`,
-    );
-  }
+  if (node !== -1 && node !== 0) badNode(node, what);
+}
+
+function badNode(node: number, what: string): never {
+  throw new SlabError(
+    'BAD_NODE',
+    `${what} node ${show(node)} is invalid: accepted -1 (NUMA_NO_NODE) or 0 (the only node)`,
+  );
 }
 
 /** Validate an address argument. @internal */
 export function checkAddr(addr: number, what: string): void {
-  if (!Number.isSafeInteger(addr) || addr < 0) {
-    throw new SlabError(
-      'BAD_ADDRESS',
-      `${what} address ${show(addr)} is invalid: accepted a physical address (an integer >= 0)`,
-    );
-  }
+  if (!(Number.isSafeInteger(addr) && addr >= 0)) badAddr(addr, what);
+}
+
+function badAddr(addr: number, what: string): never {
+  throw new SlabError(
+    'BAD_ADDRESS',
+    `${what} address ${show(addr)} is invalid: accepted a physical address (an integer >= 0)`,
+  );
 }
