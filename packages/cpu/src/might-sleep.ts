@@ -32,13 +32,7 @@ export class MightSleepChecker {
     const c = m.curCpu;
     const t = m.sched.curr[c]!;
     if (t.state !== TASK_RUNNING && !this.stateWarned && !t.isIdle) this.warnState(t.state);
-    // A preemptible task with irqs on and no RCU reader tracking installed
-    // passes __might_resched() at once: decide it here, so allocation entry
-    // points that inline this check need not inline the whole of it.
-    const ctx = m.ctx;
-    if (ctx.pc[c] === 0 && ctx.irqsOff[c] === 0 && !t.isIdle && m.reporter.rcuNestDepth === null)
-      return;
-    this.mightResched(site, 0, 0, MIGHT_SLEEP_FRAMES);
+    if (!this.atExpectedOffsets(c, t, 0, 0)) this.reportResched(site, 0, 0, MIGHT_SLEEP_FRAMES, t);
   }
 
   /** The once-only "do not call blocking ops when !TASK_RUNNING" warning. */
@@ -66,18 +60,25 @@ export class MightSleepChecker {
     const m = this.m;
     const c = m.curCpu;
     const t = m.sched.curr[c]!;
-    const pc = m.ctx.pc[c]!;
-    const irqsOff = m.ctx.irqsOff[c]! !== 0;
-    const rcu = m.reporter.rcuNestDepth;
-    const depth = rcu === null ? 0 : rcu(t);
-    if (pc === preemptOffset && depth === rcuOffset && !irqsOff && !t.isIdle) return false;
-    return this.reportResched(site, preemptOffset, rcuOffset, frames, t, pc, irqsOff, depth);
+    if (this.atExpectedOffsets(c, t, preemptOffset, rcuOffset)) return false;
+    return this.reportResched(site, preemptOffset, rcuOffset, frames, t);
   }
 
   /**
-   * The report half of `__might_resched()`, kept out of the check so the
-   * check stays small enough for callers to inline; it takes the state the
-   * check read.
+   * The check of `__might_resched()`, shared by both entries and small
+   * enough for callers to inline: preempt_count and the RCU nesting of task
+   * `t` on CPU `c` at the expected offsets, irqs on, and not the idle task.
+   */
+  private atExpectedOffsets(c: number, t: Task, preemptOffset: number, rcuOffset: number): boolean {
+    const m = this.m;
+    if (m.ctx.pc[c] !== preemptOffset || m.ctx.irqsOff[c] !== 0 || t.isIdle) return false;
+    const rcu = m.reporter.rcuNestDepth;
+    return (rcu === null ? 0 : rcu(t)) === rcuOffset;
+  }
+
+  /**
+   * The report half of `__might_resched()`, run only when its check failed;
+   * it reads the state again for the message (nothing ran in between).
    */
   private reportResched(
     site: string,
@@ -85,11 +86,13 @@ export class MightSleepChecker {
     rcuOffset: number,
     frames: readonly string[],
     t: Task,
-    pc: number,
-    irqsOff: boolean,
-    depth: number,
   ): boolean {
     const m = this.m;
+    const c = m.curCpu;
+    const pc = m.ctx.pc[c]!;
+    const irqsOff = m.ctx.irqsOff[c]! !== 0;
+    const rcu = m.reporter.rcuNestDepth;
+    const depth = rcu === null ? 0 : rcu(t);
     const j = m.jiffies;
     if (this.prevJiffy !== null && j < this.prevJiffy + m.hz) return false;
     this.prevJiffy = j;
@@ -98,13 +101,11 @@ export class MightSleepChecker {
       `in_atomic(): ${pc !== 0 ? 1 : 0}, irqs_disabled(): ${irqsOff ? 1 : 0}, non_block: 0, pid: ${t.pid}, name: ${t.comm}`,
       `preempt_count: ${pc.toString(16)}, expected: ${preemptOffset.toString(16)}`,
     ];
-    if (m.reporter.rcuNestDepth !== null) {
-      lines.push(`RCU nest depth: ${depth}, expected: ${rcuOffset}`);
-    }
+    if (rcu !== null) lines.push(`RCU nest depth: ${depth}, expected: ${rcuOffset}`);
     lines.push(...m.reporter.heldLockLines(t));
     if (pc !== preemptOffset) {
       lines.push('Preemption disabled at:');
-      lines.push(m.ipSym(m.ctx.preemptDisableFn[m.curCpu]!));
+      lines.push(m.ipSym(m.ctx.preemptDisableFn[c]!));
     }
     m.report({
       kind: 'might-sleep',

@@ -1,4 +1,4 @@
-import type { CacheModel, Machine, PhysicalMemory, Task } from '@sim/cpu';
+import type { CacheModel, Machine, Task } from '@sim/cpu';
 import { LocksError } from './errors.js';
 import type { LockClassStat } from './lock-stat.js';
 import type { LockdepMap } from './lockdep/index.js';
@@ -37,7 +37,6 @@ export class LockCore {
   // The lock word is touched on every acquire and release: go straight to the
   // cache model and to the word's page (what machine.store does, without
   // translating the address each time) to keep the pair cheap.
-  private readonly mem: PhysicalMemory;
   private readonly cache: CacheModel;
   private readonly clock: Float64Array;
   private readonly word: Float64Array;
@@ -50,13 +49,12 @@ export class LockCore {
   ) {
     this.m = locking.machine;
     this.rmwCost = locking.machine.costs.atomicRmw;
-    this.mem = locking.machine.memory;
     this.cache = locking.machine.cache;
     this.clock = locking.machine.clock;
     this.addr = map.addr;
     this.wordIdx = (map.addr / 8) & 511;
     // spin_lock_init() stores the word, so its page exists from creation on.
-    this.word = this.mem.pageWords(map.addr);
+    this.word = locking.machine.memory.pageWords(map.addr);
     this.site = locking.machine.siteId(`lock:${name}`);
     this.stat = locking.stat.record(name);
   }

@@ -337,7 +337,7 @@ export class CacheModel {
       const way1 = this.pred[predIdx]!;
       const mod = this.l1Mod[way1]!;
       if (this.l1Tag[way1] !== line || (write === true && mod === 0)) {
-        return this.slowAccess(cpu, line, write, site, predIdx);
+        return this.slowAccess(cpu, line, write, site);
       }
       this.l1Stamp[way1] = ++this.clock;
       this.last[cpu] = line * 2 + mod;
@@ -357,22 +357,15 @@ export class CacheModel {
     const line = this.lineOf(addr);
     this.checkCpu(cpu);
     this.checkSite(site);
-    const predIdx = cpu * (this.predMask + 1) + (line & this.predMask);
-    return this.slowAccess(cpu, line, write === true, site, predIdx);
+    return this.slowAccess(cpu, line, write === true, site);
   }
 
   /**
-   * Everything `access()` does not answer itself. `predIdx` is the line's
-   * way-prediction slot.
+   * Everything `access()` does not answer itself.
    */
-  private slowAccess(
-    cpu: number,
-    line: number,
-    write: boolean,
-    site: number,
-    predIdx: number,
-  ): number {
+  private slowAccess(cpu: number, line: number, write: boolean, site: number): number {
     const stamp = ++this.clock;
+    const predIdx = cpu * (this.predMask + 1) + (line & this.predMask);
     let kind = C_L1;
     let lat = this.l1Lat;
     // The predicted L1 entry, when it holds the line (a store that needs ownership).
