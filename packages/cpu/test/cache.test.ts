@@ -339,6 +339,25 @@ describe('CacheModel: sites and counters', () => {
     };
     expect(run()).toEqual(run());
   });
+
+  it('accessLine() by line number gives what access() gives for the same address', () => {
+    const byAddr = new CacheModel(3, SMALL);
+    const byLine = new CacheModel(3, SMALL);
+    const site = byAddr.siteId('x');
+    byLine.siteId('x');
+    let x = 11;
+    for (let i = 0; i < 5000; i++) {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      const cpu = x % 3;
+      const addr = ((x >>> 8) % 4096) * 8 + (i % 7 === 0 ? 2 ** 33 : 0);
+      const write = (x & 16) !== 0;
+      expect(byLine.accessLine(cpu, byLine.lineNumber(addr), write, site)).toBe(
+        byAddr.access(cpu, addr, write, site),
+      );
+    }
+    expect(byLine.stats()).toEqual(byAddr.stats());
+    expect(byLine.siteStats()).toEqual(byAddr.siteStats());
+  });
 });
 
 describe('CacheModel: API misuse', () => {
@@ -365,6 +384,12 @@ describe('CacheModel: API misuse', () => {
     expect(cacheCode(() => cache.access(0, 0, false, 1))).toBe('BAD_SITE');
     expect(cacheCode(() => cache.siteId(''))).toBe('BAD_LABEL');
     expect(cacheCode(() => cache.flushCpu(5))).toBe('BAD_CPU');
+    expect(cacheCode(() => cache.lineNumber(-8))).toBe('BAD_ADDRESS');
+    expect(cacheCode(() => cache.lineNumber(2 ** 53))).toBe('BAD_ADDRESS');
+    expect(cache.lineNumber(3 * LINE + 8)).toBe(3);
+    expect(cacheCode(() => cache.accessLine(2, 3, false, 0))).toBe('BAD_CPU');
+    expect(cacheCode(() => cache.accessLine(-1, 3, true, 0))).toBe('BAD_CPU');
+    expect(cacheCode(() => cache.accessLine(0, 3, false, 9))).toBe('BAD_SITE');
     expect(() => cache.access(7, 0, false, 0)).toThrow(/cpu 7 .*\[0, 2\)/);
     expect(cache.stats().totals.accesses).toBe(0);
     expect(cache.lineState(0).inLlc).toBe(false);

@@ -41,6 +41,7 @@ export class LockCore {
   private readonly clock: Float64Array;
   private readonly word: Float64Array;
   private readonly wordIdx: number;
+  private readonly line: number;
 
   constructor(
     readonly locking: Locking,
@@ -56,6 +57,7 @@ export class LockCore {
     // spin_lock_init() stores the word, so its page exists from creation on.
     this.word = locking.machine.memory.pageWords(map.addr);
     this.site = locking.machine.siteId(`lock:${name}`);
+    this.line = this.cache.lineNumber(map.addr);
     this.stat = locking.stat.record(name);
   }
 
@@ -112,7 +114,7 @@ export class LockCore {
     const cpu = m.cpu;
     this.word[this.wordIdx] = cpu + 1;
     const now =
-      this.clock[cpu]! + (this.cache.access(cpu, this.addr, true, this.site) + this.rmwCost);
+      this.clock[cpu]! + (this.cache.accessLine(cpu, this.line, true, this.site) + this.rmwCost);
     this.clock[cpu] = now;
     this.ownerCpu = cpu;
     this.ownerTask = m.current;
@@ -132,7 +134,7 @@ export class LockCore {
     const clock = this.clock;
     this.stat.held(clock[cpu]! - this.acquiredAt);
     this.word[this.wordIdx] = 0;
-    const now = clock[cpu]! + this.cache.access(cpu, this.addr, true, this.site);
+    const now = clock[cpu]! + this.cache.accessLine(cpu, this.line, true, this.site);
     clock[cpu] = now;
     this.freeAt = now;
     this.ownerCpu = -1;

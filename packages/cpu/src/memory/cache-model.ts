@@ -326,7 +326,19 @@ export class CacheModel {
     ) {
       return this.accessChecked(cpu, addr, write, site);
     }
-    const line = addr >>> this.lineShift;
+    return this.accessLine(cpu, addr >>> this.lineShift, write, site);
+  }
+
+  /**
+   * {@link CacheModel.access} by line number, for a caller that validated its
+   * arguments once (a lock's word, a per-CPU structure): `cpu` a CPU of this
+   * model, `site` an interned id and `line` the {@link CacheModel.lineNumber}
+   * of a valid address. Its L1-hit path does no argument checks, so the lock
+   * and slab fast paths stay small enough to inline: a bad CPU throws
+   * {@link CacheError} (its lookups always miss), a bad site only on a miss.
+   * @internal
+   */
+  accessLine(cpu: number, line: number, write: boolean, site: number): number {
     const lw = this.last[cpu]! - line * 2;
     // `write === true`: a compare, where `!write` on a parameter is a full ToBoolean.
     if (lw !== 1 && (lw !== 0 || write === true)) {
@@ -348,6 +360,15 @@ export class CacheModel {
   }
 
   /**
+   * The line number of `addr` (its address divided by the line size), the
+   * argument {@link CacheModel.accessLine} takes.
+   * @throws {@link CacheError} `BAD_ADDRESS` unless `addr` is a non-negative safe integer.
+   */
+  lineNumber(addr: number): number {
+    return this.lineOf(addr);
+  }
+
+  /**
    * `access()` for arguments its fast test refused: throws {@link CacheError}
    * on a bad address, CPU or site (in that order), else serves an address of
    * 2^31 and above through the general path (which gives the same outcome as
@@ -364,6 +385,10 @@ export class CacheModel {
    * Everything `access()` does not answer itself.
    */
   private slowAccess(cpu: number, line: number, write: boolean, site: number): number {
+    // accessLine() checks nothing: a bad CPU or site reaches here (its L1
+    // lookups fail) and throws before any state changes.
+    this.checkCpu(cpu);
+    this.checkSite(site);
     const stamp = ++this.clock;
     const predIdx = cpu * (this.predMask + 1) + (line & this.predMask);
     let kind = C_L1;

@@ -96,6 +96,8 @@ export class KmemCache implements SlabCache {
   hotLine = 0;
   /** Per-CPU lines: `kmem_cache_cpu` (SLUB) or `slub_percpu_sheaves` (sheaves). */
   cpuLines: Float64Array;
+  /** Cache line numbers of `cpuLines`, for `CacheModel.accessLine()`. */
+  readonly cpuLineNo: Float64Array;
   /** `kmem_cache_cpu.freelist` per CPU (accesses charged to `cpuLines`). */
   readonly cFreelist: Float64Array;
   /** `kmem_cache_cpu.tid` per CPU. */
@@ -188,6 +190,7 @@ export class KmemCache implements SlabCache {
     this.hasCpuPartial = !this.debug;
     this.cmpxchgDouble = (flags & __CMPXCHG_DOUBLE) !== 0;
     this.cpuLines = new Float64Array(nrCpus);
+    this.cpuLineNo = new Float64Array(nrCpus);
     this.cFreelist = new Float64Array(nrCpus);
     this.cTid = new Float64Array(nrCpus);
     this.cSlab = new Int32Array(nrCpus);

@@ -91,7 +91,7 @@ export class SheavesAllocator extends SlabCore {
     // No CPU partial slabs in this design: __slab_free() manages node lists itself.
     s.hasCpuPartial = false;
     s.cpuLock = this.locking.localLock('&pcs->lock');
-    for (let c = 0; c < this.nrCpus; c++) s.cpuLines[c] = this.metaLine(gfp);
+    for (let c = 0; c < this.nrCpus; c++) this.setupCpuLine(s, c, gfp);
     s.barnLine = this.metaLine(gfp);
     s.barnLock = this.locking.spinLock('&barn->lock');
     if (!this.booting) this.setupSheaves(s, sheafCapacity, gfp);
@@ -142,12 +142,12 @@ export class SheavesAllocator extends SlabCore {
   }
 
   private getPcs(s: KmemCache, field: Float64Array, cpu: number): number {
-    this.touch(s.cpuLines[cpu]!, false, this.sitePcs);
+    this.touchCpuLine(s, cpu, false, this.sitePcs);
     return field[cpu]!;
   }
 
   private setPcs(s: KmemCache, field: Float64Array, cpu: number, value: number): void {
-    this.touch(s.cpuLines[cpu]!, true, this.sitePcs);
+    this.touchCpuLine(s, cpu, true, this.sitePcs);
     field[cpu] = value;
   }
 

@@ -80,7 +80,7 @@ import { OBJ_STATE_NAMES, ObjectArena, ObjState } from './object-arena.js';
 import { PfnMap } from './pfn-map.js';
 import { type ResolvedSlabOptions, resolveSlabOptions } from './resolve-options.js';
 import { show } from './show.js';
-import { D_CACHE, D_FLUSH, D_LINK, FROZEN, SlabFlag, SlabTable } from './slab-table.js';
+import { D_FLUSH, D_LINK, FROZEN, SlabFlag, SlabTable } from './slab-table.js';
 import { cacheStatsOf, formatSlabinfo, slabStatsOf } from './slabinfo.js';
 import { NR_STAT_ITEMS, Stat } from './stat.js';
 
@@ -196,7 +196,7 @@ export abstract class SlabCore implements SlabAllocator {
         ? { global: 0, blocks: [] }
         : parseSlabDebug(this.opts.slabDebug);
     this.arena = new MetaArena(m, this.pages);
-    this.slabs = new SlabTable(this.arena);
+    this.slabs = new SlabTable(this.arena, this.cacheModel);
     for (let t = 0; t < NR_KMALLOC_TYPES; t++)
       this.kmallocTable.push(new Array<KmemCache | null>(14).fill(null));
     this.siteCache = m.siteId('slab.kmem_cache');
@@ -1231,10 +1231,30 @@ export abstract class SlabCore implements SlabAllocator {
     m.charge(this.cacheModel.access(m.cpu, addr, write, site));
   }
 
+  /** Charge an access to CPU `cpu`'s per-CPU line of `s` (`kmem_cache_cpu` or `slub_percpu_sheaves`). */
+  touchCpuLine(s: KmemCache, cpu: number, write: boolean, site: number): void {
+    const m = this.m;
+    m.charge(this.cacheModel.accessLine(m.cpu, s.cpuLineNo[cpu]!, write, site));
+  }
+
+  /** Give `s` a per-CPU line for CPU `cpu`. */
+  setupCpuLine(s: KmemCache, cpu: number, gfp: number): void {
+    const line = this.metaLine(gfp);
+    s.cpuLines[cpu] = line;
+    s.cpuLineNo[cpu] = this.cacheModel.lineNumber(line);
+  }
+
+  /** Charge an access to slab `slab`'s descriptor line (freelist, counters). */
+  touchDesc(slab: number, write: boolean): void {
+    const m = this.m;
+    m.charge(this.cacheModel.accessLine(m.cpu, this.slabs.descLine[slab]!, write, this.sitePage));
+  }
+
   /** `slab->slab_cache`, read through the slab's descriptor line. */
   cacheOfSlab(slab: number): KmemCache {
     const t = this.slabs;
-    this.touch(t.desc[slab]! + D_CACHE, false, this.sitePage);
+    const m = this.m;
+    m.charge(this.cacheModel.accessLine(m.cpu, t.cacheLine[slab]!, false, this.sitePage));
     return this.byId[t.cache[slab]!]!;
   }
 
@@ -1251,7 +1271,9 @@ export abstract class SlabCore implements SlabAllocator {
   ): boolean {
     const t = this.slabs;
     const m = this.m;
-    m.charge(this.cacheModel.access(m.cpu, t.desc[slab]!, true, this.sitePage) + this.atomicRmw);
+    m.charge(
+      this.cacheModel.accessLine(m.cpu, t.descLine[slab]!, true, this.sitePage) + this.atomicRmw,
+    );
     if (t.freelist[slab] !== oldFl || t.counters[slab] !== oldCnt) return false;
     t.freelist[slab] = newFl;
     t.counters[slab] = newCnt;
@@ -1259,18 +1281,18 @@ export abstract class SlabCore implements SlabAllocator {
   }
 
   readFreelist(slab: number): number {
-    this.touch(this.slabs.desc[slab]!, false, this.sitePage);
+    this.touchDesc(slab, false);
     return this.slabs.freelist[slab]!;
   }
 
   readCounters(slab: number): number {
-    this.touch(this.slabs.desc[slab]!, false, this.sitePage);
+    this.touchDesc(slab, false);
     return this.slabs.counters[slab]!;
   }
 
   writeSlab(slab: number, freelist: number, counters: number): void {
     const t = this.slabs;
-    this.touch(t.desc[slab]!, true, this.sitePage);
+    this.touchDesc(slab, true);
     t.freelist[slab] = freelist;
     t.counters[slab] = counters;
   }

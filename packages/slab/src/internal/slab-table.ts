@@ -1,3 +1,4 @@
+import type { CacheModel } from '@sim/cpu';
 import type { MetaArena } from './meta-arena.js';
 import { LINE } from './meta-arena.js';
 
@@ -55,6 +56,10 @@ export class SlabTable {
   pfn: Float64Array = new Float64Array(INITIAL);
   base: Float64Array = new Float64Array(INITIAL);
   desc: Float64Array = new Float64Array(INITIAL);
+  /** Cache line number of `desc` (freelist and counters), for `CacheModel.accessLine()`. */
+  descLine: Float64Array = new Float64Array(INITIAL);
+  /** Cache line number of `desc + D_CACHE` (`slab->slab_cache`). */
+  cacheLine: Float64Array = new Float64Array(INITIAL);
   order: Int8Array = new Int8Array(INITIAL);
   objects: Int32Array = new Int32Array(INITIAL);
   objBase: Int32Array = new Int32Array(INITIAL);
@@ -71,7 +76,10 @@ export class SlabTable {
   private count = 0;
   private readonly freeIds: number[] = [];
 
-  constructor(private readonly arena: MetaArena) {}
+  constructor(
+    private readonly arena: MetaArena,
+    private readonly cacheModel: CacheModel,
+  ) {}
 
   /** Number of ids ever handed out. */
   get size(): number {
@@ -89,6 +97,8 @@ export class SlabTable {
       id = this.count++;
       if (id >= this.cache.length) this.grow();
       this.desc[id] = line;
+      this.descLine[id] = this.cacheModel.lineNumber(line);
+      this.cacheLine[id] = this.cacheModel.lineNumber(line + D_CACHE);
       this.descToId.set(line, id);
     }
     this.live[id] = 1;
@@ -118,6 +128,8 @@ export class SlabTable {
     this.pfn = g64(this.pfn, n);
     this.base = g64(this.base, n);
     this.desc = g64(this.desc, n);
+    this.descLine = g64(this.descLine, n);
+    this.cacheLine = g64(this.cacheLine, n);
     const o = new Int8Array(n);
     o.set(this.order);
     this.order = o;

@@ -46,7 +46,7 @@ export class SlubAllocator extends SlabCore {
     // cache has its own key, as init_kmem_cache_cpus() registers.
     s.cpuLock = this.locking.localLock(this.rt ? `&s->lock_key/${s.name}` : '&c->lock');
     for (let c = 0; c < this.nrCpus; c++) {
-      s.cpuLines[c] = this.metaLine(gfp);
+      this.setupCpuLine(s, c, gfp);
       s.cTid[c] = c;
     }
   }
@@ -80,8 +80,7 @@ export class SlubAllocator extends SlabCore {
 
   /** Charge an access to CPU `cpu`'s kmem_cache_cpu line. */
   private touchCpu(s: KmemCache, cpu: number, write: boolean): void {
-    const m = this.m;
-    m.charge(this.cacheModel.access(m.cpu, s.cpuLines[cpu]!, write, this.siteCpu));
+    this.touchCpuLine(s, cpu, write, this.siteCpu);
   }
 
   /**
@@ -96,7 +95,9 @@ export class SlubAllocator extends SlabCore {
     newFl: number,
   ): boolean {
     const m = this.m;
-    m.charge(this.cacheModel.access(cpu, s.cpuLines[cpu]!, true, this.siteCpu) + this.atomicRmw);
+    m.charge(
+      this.cacheModel.accessLine(cpu, s.cpuLineNo[cpu]!, true, this.siteCpu) + this.atomicRmw,
+    );
     if (s.cTid[cpu] !== tid || s.cFreelist[cpu] !== oldFl) return false;
     s.cFreelist[cpu] = newFl;
     s.cTid[cpu] = tid + this.tidStep;
