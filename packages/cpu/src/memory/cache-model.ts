@@ -365,7 +365,8 @@ export class CacheModel {
    * @throws {@link CacheError} `BAD_ADDRESS` unless `addr` is a non-negative safe integer.
    */
   lineNumber(addr: number): number {
-    return this.lineOf(addr);
+    if (!(Number.isSafeInteger(addr) && addr >= 0)) this.badAddress(addr);
+    return Math.floor(addr / this.lineSize);
   }
 
   /**
@@ -375,7 +376,7 @@ export class CacheModel {
    * the shortcuts would).
    */
   private accessChecked(cpu: number, addr: number, write: boolean, site: number): number {
-    const line = this.lineOf(addr);
+    const line = this.lineNumber(addr);
     this.checkCpu(cpu);
     this.checkSite(site);
     return this.slowAccess(cpu, line, write === true, site);
@@ -735,7 +736,7 @@ export class CacheModel {
 
   /** Directory state of the line holding byte `addr`. */
   lineState(addr: number): LineState {
-    const line = this.lineOf(addr);
+    const line = this.lineNumber(addr);
     const base = (line & (this.llcSets - 1)) * this.llcWays;
     for (let i = base; i < base + this.llcWays; i++) {
       if (this.llcTag[i] !== line) continue;
@@ -755,7 +756,7 @@ export class CacheModel {
    */
   privateLevel(cpu: number, addr: number): 0 | 1 | 2 {
     this.checkCpu(cpu);
-    const line = this.lineOf(addr);
+    const line = this.lineNumber(addr);
     const b1 = (cpu * this.l1Sets + (line & (this.l1Sets - 1))) * this.l1Ways;
     for (let i = b1; i < b1 + this.l1Ways; i++) if (this.l1Tag[i] === line) return 1;
     return this.findL2(cpu, line) >= 0 ? 2 : 0;
@@ -863,11 +864,6 @@ export class CacheModel {
         }
       }
     }
-  }
-
-  private lineOf(addr: number): number {
-    if (!(Number.isSafeInteger(addr) && addr >= 0)) this.badAddress(addr);
-    return Math.floor(addr / this.lineSize);
   }
 
   private checkCpu(cpu: number): void {

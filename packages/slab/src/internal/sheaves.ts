@@ -142,12 +142,12 @@ export class SheavesAllocator extends SlabCore {
   }
 
   private getPcs(s: KmemCache, field: Float64Array, cpu: number): number {
-    this.touchCpuLine(s, cpu, false, this.sitePcs);
+    this.touchLine(s.cpuLineNo[cpu]!, false, this.sitePcs);
     return field[cpu]!;
   }
 
   private setPcs(s: KmemCache, field: Float64Array, cpu: number, value: number): void {
-    this.touchCpuLine(s, cpu, true, this.sitePcs);
+    this.touchLine(s.cpuLineNo[cpu]!, true, this.sitePcs);
     field[cpu] = value;
   }
 

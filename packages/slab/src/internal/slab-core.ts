@@ -1231,10 +1231,10 @@ export abstract class SlabCore implements SlabAllocator {
     m.charge(this.cacheModel.access(m.cpu, addr, write, site));
   }
 
-  /** Charge an access to CPU `cpu`'s per-CPU line of `s` (`kmem_cache_cpu` or `slub_percpu_sheaves`). */
-  touchCpuLine(s: KmemCache, cpu: number, write: boolean, site: number): void {
+  /** Charge an access to cache line number `line` (a per-CPU or slab descriptor line). */
+  touchLine(line: number, write: boolean, site: number): void {
     const m = this.m;
-    m.charge(this.cacheModel.accessLine(m.cpu, s.cpuLineNo[cpu]!, write, site));
+    m.charge(this.cacheModel.accessLine(m.cpu, line, write, site));
   }
 
   /** Give `s` a per-CPU line for CPU `cpu`. */
@@ -1244,17 +1244,10 @@ export abstract class SlabCore implements SlabAllocator {
     s.cpuLineNo[cpu] = this.cacheModel.lineNumber(line);
   }
 
-  /** Charge an access to slab `slab`'s descriptor line (freelist, counters). */
-  touchDesc(slab: number, write: boolean): void {
-    const m = this.m;
-    m.charge(this.cacheModel.accessLine(m.cpu, this.slabs.descLine[slab]!, write, this.sitePage));
-  }
-
   /** `slab->slab_cache`, read through the slab's descriptor line. */
   cacheOfSlab(slab: number): KmemCache {
     const t = this.slabs;
-    const m = this.m;
-    m.charge(this.cacheModel.accessLine(m.cpu, t.cacheLine[slab]!, false, this.sitePage));
+    this.touchLine(t.cacheLine[slab]!, false, this.sitePage);
     return this.byId[t.cache[slab]!]!;
   }
 
@@ -1281,18 +1274,18 @@ export abstract class SlabCore implements SlabAllocator {
   }
 
   readFreelist(slab: number): number {
-    this.touchDesc(slab, false);
+    this.touchLine(this.slabs.descLine[slab]!, false, this.sitePage);
     return this.slabs.freelist[slab]!;
   }
 
   readCounters(slab: number): number {
-    this.touchDesc(slab, false);
+    this.touchLine(this.slabs.descLine[slab]!, false, this.sitePage);
     return this.slabs.counters[slab]!;
   }
 
   writeSlab(slab: number, freelist: number, counters: number): void {
     const t = this.slabs;
-    this.touchDesc(slab, true);
+    this.touchLine(t.descLine[slab]!, true, this.sitePage);
     t.freelist[slab] = freelist;
     t.counters[slab] = counters;
   }

@@ -80,7 +80,7 @@ export class SlubAllocator extends SlabCore {
 
   /** Charge an access to CPU `cpu`'s kmem_cache_cpu line. */
   private touchCpu(s: KmemCache, cpu: number, write: boolean): void {
-    this.touchCpuLine(s, cpu, write, this.siteCpu);
+    this.touchLine(s.cpuLineNo[cpu]!, write, this.siteCpu);
   }
 
   /**
