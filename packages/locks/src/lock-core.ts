@@ -78,7 +78,7 @@ export class LockCore {
    */
   tryTake(): boolean {
     const m = this.m;
-    if (this.ownerCpu >= 0 || m.now() < this.freeAt) {
+    if (this.ownerCpu >= 0 || this.clock[m.cpu]! < this.freeAt) {
       m.load(this.addr, this.site);
       this.stat.tryFail += 1;
       return false;

@@ -65,10 +65,10 @@ export class SpinningLock {
 
   /** Try once without spinning. Models `spin_trylock()`. */
   trylock(): boolean {
-    const m = this.locking.machine;
+    const m = this.m;
     m.preemptDisable();
     if (this.core.tryTake()) {
-      this.locking.lockdep.acquire(this.map, 0, true, 0, 1, null);
+      this.ld.acquire(this.map, 0, true, 0, 1, null);
       return true;
     }
     m.preemptEnable();

@@ -133,7 +133,6 @@ function counterRow(a: Float64Array, base: number): CacheCounters {
  *   are filled before any valid line is evicted.
  * - All state is in typed arrays allocated in the constructor; `access()`
  *   allocates nothing. Lookups are shortcuts that never change the outcome: a
- *   per-CPU "last line" entry (already MRU in L1, so LRU order is unchanged), a
  *   per-CPU L1 way-prediction table checked against the tag, and L1/L2 entries
  *   linked to each other so an L1 miss is decided by one L2 set scan. Each L2
  *   entry also mirrors whether its CPU owns the line, so private hits never
@@ -158,10 +157,11 @@ export class CacheModel {
   // L1 entry i of CPU c lives at index (c * l1Sets + set) * l1Ways + way.
   private readonly l1Sets: number;
   private readonly l1Ways: number;
-  private readonly l1Tag: Float64Array; // line number, -1 when invalid
-  private readonly l1Stamp: Float64Array; // LRU stamp, 0 when invalid
+  // Two slots per entry, so an L1 hit reads one array: at 2i the key (line
+  // number times two, plus 1 when the L2 entry is Modified here; -1 when
+  // invalid); at 2i + 1 the LRU stamp (0 when invalid).
+  private readonly l1: Float64Array;
   private readonly l1L2Way: Int32Array; // index of the same line's L2 entry
-  private readonly l1Mod: Uint8Array; // mirror of that L2 entry's l2Mod, for the L1 fast path
 
   private readonly l2Sets: number;
   private readonly l2Ways: number;
@@ -179,13 +179,10 @@ export class CacheModel {
   private readonly shWords: number;
   private readonly sharers: Uint32Array;
 
-  // L1 way prediction: predicted L1 index of a line, by CPU and low line bits.
+  // L1 way prediction, by CPU and low line bits: twice the L1 index the line
+  // was last found at (its key's index in `l1`), checked against the key.
   private readonly predMask: number;
   private readonly pred: Int32Array;
-
-  // Per CPU, the line of its previous access times two plus 1 if this CPU
-  // owns it Modified (so a store to it needs no coherence action), or -1.
-  private readonly last: Float64Array;
 
   private readonly l1Lat: number;
   private readonly l2Lat: number;
@@ -220,10 +217,9 @@ export class CacheModel {
     this.l1Sets = config.l1.sizeBytes / (config.lineSize * this.l1Ways);
     const l1PerCpu = this.l1Sets * this.l1Ways;
     const l1Lines = nrCpus * l1PerCpu;
-    this.l1Tag = new Float64Array(l1Lines).fill(-1);
-    this.l1Stamp = new Float64Array(l1Lines);
+    this.l1 = new Float64Array(2 * l1Lines);
+    for (let i = 0; i < 2 * l1Lines; i += 2) this.l1[i] = -1;
     this.l1L2Way = new Int32Array(l1Lines).fill(-1);
-    this.l1Mod = new Uint8Array(l1Lines);
 
     this.l2Ways = config.l2.ways;
     this.l2Sets = config.l2.sizeBytes / (config.lineSize * this.l2Ways);
@@ -251,10 +247,8 @@ export class CacheModel {
     this.predMask = (predSize - 1) | 0;
     this.pred = new Int32Array(nrCpus * predSize);
     for (let c = 0; c < nrCpus; c++) {
-      this.pred.fill(c * l1PerCpu, c * predSize, (c + 1) * predSize);
+      this.pred.fill(2 * c * l1PerCpu, c * predSize, (c + 1) * predSize);
     }
-
-    this.last = new Float64Array(nrCpus).fill(-1);
 
     this.l1Lat = config.l1.latencyNs;
     this.l2Lat = config.l2.latencyNs;
@@ -334,28 +328,24 @@ export class CacheModel {
    * arguments once (a lock's word, a per-CPU structure): `cpu` a CPU of this
    * model, `site` an interned id and `line` the {@link CacheModel.lineNumber}
    * of a valid address. Its L1-hit path does no argument checks, so the lock
-   * and slab fast paths stay small enough to inline: a bad CPU throws
-   * {@link CacheError} (its lookups always miss), a bad site only on a miss.
+   * and slab fast paths stay small enough to inline: a CPU id out of range
+   * throws {@link CacheError} (its lookups always miss), a bad site only on a miss.
    * @internal
    */
   accessLine(cpu: number, line: number, write: boolean, site: number): number {
-    const lw = this.last[cpu]! - line * 2;
+    // An L1 hit at the predicted way that needs no coherence action (a load,
+    // or a store to a line this CPU already owns) is the common case once the
+    // working set is warm. Keys are line * 2 + Modified, so key - line * 2 is
+    // 1 for an owned line, 0 for a clean one (enough for a load), anything
+    // else for another line. A bad CPU indexes outside `pred` and misses.
     // `write === true`: a compare, where `!write` on a parameter is a full ToBoolean.
-    if (lw !== 1 && (lw !== 0 || write === true)) {
-      // Not this CPU's previous line: an L1 hit at the predicted way that
-      // needs no coherence action (a load, or a store to a line this CPU
-      // already owns) is the common case once the working set is warm.
-      const predIdx = cpu * (this.predMask + 1) + (line & this.predMask);
-      const way1 = this.pred[predIdx]!;
-      const mod = this.l1Mod[way1]!;
-      if (this.l1Tag[way1] !== line || (write === true && mod === 0)) {
-        return this.slowAccess(cpu, line, write, site);
-      }
-      this.l1Stamp[way1] = ++this.clock;
-      this.last[cpu] = line * 2 + mod;
-    }
-    // Else the same line as this CPU's previous access: an L1 hit already MRU.
-    this.counters[((site * this.nrCpus + cpu) << 3) + C_L1]!++;
+    const l1 = this.l1;
+    const e = this.pred[cpu * (this.predMask + 1) + (line & this.predMask)]!;
+    const d = l1[e]! - line * 2;
+    if (d !== 1 && (d !== 0 || write === true)) return this.slowAccess(cpu, line, write, site);
+    l1[e + 1] = ++this.clock;
+    // `+ 1` is C_L1, written out: a module constant costs a context load here.
+    this.counters[((site * this.nrCpus + cpu) << 3) + 1]!++;
     return this.l1Lat;
   }
 
@@ -395,20 +385,21 @@ export class CacheModel {
     let kind = C_L1;
     let lat = this.l1Lat;
     // The predicted L1 entry, when it holds the line (a store that needs ownership).
-    let way1 = this.pred[predIdx]!;
-    if (this.l1Tag[way1] !== line) way1 = -1;
+    const l1 = this.l1;
+    let way1 = this.pred[predIdx]! >> 1;
+    if (Math.floor(l1[way1 << 1]! / 2) !== line) way1 = -1;
     let way2: number;
 
     if (way1 >= 0) {
       // Predicted L1 hit.
-      this.l1Stamp[way1] = stamp;
+      l1[(way1 << 1) + 1] = stamp;
       way2 = this.l1L2Way[way1]!;
     } else {
       way2 = this.findL2(cpu, line);
       if (way2 >= 0 && this.l2L1Way[way2]! >= 0) {
         // L1 hit at a way the prediction did not know.
         way1 = this.l2L1Way[way2]!;
-        this.l1Stamp[way1] = stamp;
+        l1[(way1 << 1) + 1] = stamp;
       } else if (way2 >= 0) {
         kind = C_L2;
         lat = this.l2Lat;
@@ -464,23 +455,18 @@ export class CacheModel {
         way1 = this.installL1(cpu, line, way2, stamp);
         this.sharers[slot * this.shWords + (cpu >>> 5)]! |= 1 << (cpu & 31);
       }
-      this.pred[predIdx] = way1;
+      this.pred[predIdx] = way1 << 1;
     }
 
     let invalidated = 0;
-    if (write === true) {
-      if (this.l2Mod[way2] === 0) {
-        // Not yet Modified here: kill other copies and take ownership.
-        const slot = this.l2Slot[way2]!;
-        invalidated = this.invalidateOthers(slot, line, cpu);
-        if (invalidated > 0 && lat < this.invalLat) lat = this.invalLat;
-        this.llcOwner[slot] = cpu;
-        this.l2Mod[way2] = 1;
-        this.l1Mod[way1] = 1;
-      }
-      this.last[cpu] = line * 2 + 1;
-    } else {
-      this.last[cpu] = line * 2 + this.l2Mod[way2]!;
+    if (write === true && this.l2Mod[way2] === 0) {
+      // Not yet Modified here: kill other copies and take ownership.
+      const slot = this.l2Slot[way2]!;
+      invalidated = this.invalidateOthers(slot, line, cpu);
+      if (invalidated > 0 && lat < this.invalLat) lat = this.invalLat;
+      this.llcOwner[slot] = cpu;
+      this.l2Mod[way2] = 1;
+      l1[way1 << 1] = line * 2 + 1;
     }
 
     const row = (site * this.nrCpus + cpu) << 3;
@@ -504,22 +490,21 @@ export class CacheModel {
    * set; the line it replaces stays in L2. Returns the L1 index used.
    */
   private installL1(cpu: number, line: number, way2: number, stamp: number): number {
-    const stamps = this.l1Stamp;
+    const l1 = this.l1;
     const base = (cpu * this.l1Sets + (line & (this.l1Sets - 1))) * this.l1Ways;
     let way = base;
-    let oldest = stamps[base]!;
+    let oldest = l1[(base << 1) + 1]!;
     for (let i = base + 1, end = base + this.l1Ways; i < end; i++) {
-      const s = stamps[i]!;
+      const s = l1[(i << 1) + 1]!;
       if (s < oldest) {
         oldest = s;
         way = i;
       }
     }
-    if (this.l1Tag[way]! >= 0) this.l2L1Way[this.l1L2Way[way]!] = -1;
-    this.l1Tag[way] = line;
-    stamps[way] = stamp;
+    if (l1[way << 1]! >= 0) this.l2L1Way[this.l1L2Way[way]!] = -1;
+    l1[way << 1] = line * 2 + this.l2Mod[way2]!;
+    l1[(way << 1) + 1] = stamp;
     this.l1L2Way[way] = way2;
-    this.l1Mod[way] = this.l2Mod[way2]!;
     this.l2L1Way[way2] = way;
     return way;
   }
@@ -546,13 +531,9 @@ export class CacheModel {
     if (old >= 0) {
       const oldSlot = this.l2Slot[way]!;
       const w1 = this.l2L1Way[way]!;
-      if (w1 >= 0) {
-        this.l1Tag[w1] = -1;
-        this.l1Stamp[w1] = 0;
-      }
+      if (w1 >= 0) this.invalidateL1(w1);
       this.sharers[oldSlot * this.shWords + (cpu >>> 5)]! &= ~(1 << (cpu & 31));
       if (this.l2Mod[way] === 1) this.llcOwner[oldSlot] = -1;
-      if (Math.floor(this.last[cpu]! / 2) === old) this.last[cpu] = -1;
     }
     this.l2Tag[way] = line;
     stamps[way] = stamp;
@@ -618,15 +599,17 @@ export class CacheModel {
     const w2 = this.findL2(cpu, line);
     if (w2 < 0) return;
     const w1 = this.l2L1Way[w2]!;
-    if (w1 >= 0) {
-      this.l1Tag[w1] = -1;
-      this.l1Stamp[w1] = 0;
-    }
+    if (w1 >= 0) this.invalidateL1(w1);
     this.l2Tag[w2] = -1;
     this.l2Stamp[w2] = 0;
     this.l2L1Way[w2] = -1;
     this.l2Mod[w2] = 0;
-    if (Math.floor(this.last[cpu]! / 2) === line) this.last[cpu] = -1;
+  }
+
+  /** Empty L1 entry `way` (its L2 entry's link is the caller's business). */
+  private invalidateL1(way: number): void {
+    this.l1[way << 1] = -1;
+    this.l1[(way << 1) + 1] = 0;
   }
 
   /** `cpu` loses Modified ownership of `line` but keeps a Shared copy (a read by another CPU). */
@@ -635,9 +618,8 @@ export class CacheModel {
     if (w2 >= 0) {
       this.l2Mod[w2] = 0;
       const w1 = this.l2L1Way[w2]!;
-      if (w1 >= 0) this.l1Mod[w1] = 0;
+      if (w1 >= 0) this.l1[w1 << 1] = line * 2;
     }
-    if (this.last[cpu] === line * 2 + 1) this.last[cpu] = line * 2;
   }
 
   /**
@@ -665,11 +647,8 @@ export class CacheModel {
     this.l2Mod.fill(0, start, end);
     const l1Start = cpu * this.l1Sets * this.l1Ways;
     const l1End = l1Start + this.l1Sets * this.l1Ways;
-    this.l1Tag.fill(-1, l1Start, l1End);
-    this.l1Stamp.fill(0, l1Start, l1End);
+    for (let i = l1Start; i < l1End; i++) this.invalidateL1(i);
     this.l1L2Way.fill(-1, l1Start, l1End);
-    this.l1Mod.fill(0, l1Start, l1End);
-    this.last[cpu] = -1;
   }
 
   /**
@@ -678,10 +657,8 @@ export class CacheModel {
    * line goes to DRAM. Counters are kept.
    */
   flushAll(): void {
-    this.l1Tag.fill(-1);
-    this.l1Stamp.fill(0);
+    for (let i = 0; i < this.l1L2Way.length; i++) this.invalidateL1(i);
     this.l1L2Way.fill(-1);
-    this.l1Mod.fill(0);
     this.l2Tag.fill(-1);
     this.l2Stamp.fill(0);
     this.l2Slot.fill(-1);
@@ -691,7 +668,6 @@ export class CacheModel {
     this.llcStamp.fill(0);
     this.llcOwner.fill(-1);
     this.sharers.fill(0);
-    this.last.fill(-1);
   }
 
   /** Zero every per-CPU and per-site counter; cache contents are kept. Like `perf stat` starting a new interval. */
@@ -758,7 +734,7 @@ export class CacheModel {
     this.checkCpu(cpu);
     const line = this.lineNumber(addr);
     const b1 = (cpu * this.l1Sets + (line & (this.l1Sets - 1))) * this.l1Ways;
-    for (let i = b1; i < b1 + this.l1Ways; i++) if (this.l1Tag[i] === line) return 1;
+    for (let i = b1; i < b1 + this.l1Ways; i++) if (this.l1Line(i) === line) return 1;
     return this.findL2(cpu, line) >= 0 ? 2 : 0;
   }
 
@@ -803,16 +779,6 @@ export class CacheModel {
       }
     }
     this.checkPrivate(problems);
-    for (let c = 0; c < this.nrCpus; c++) {
-      const lw = this.last[c]!;
-      const last = Math.floor(lw / 2);
-      if (lw >= 0 && this.privateLevel(c, last * this.lineSize) !== 1) {
-        problems.push(`cpu ${c} last line ${last} is not in its L1`);
-      }
-      if (lw >= 0 && lw % 2 === 1 && this.lineState(last * this.lineSize).owner !== c) {
-        problems.push(`cpu ${c} last line ${last} marked writable but not owned`);
-      }
-    }
     return problems;
   }
 
@@ -836,7 +802,7 @@ export class CacheModel {
             );
           }
           const w1 = this.l2L1Way[i]!;
-          if (w1 >= 0 && (this.l1Tag[w1] !== line || this.l1L2Way[w1] !== i)) {
+          if (w1 >= 0 && (this.l1Line(w1) !== line || this.l1L2Way[w1] !== i)) {
             problems.push(`cpu ${c} L2 line ${line} has a broken L1 link`);
           }
           for (let j = i + 1; j < base + this.l2Ways; j++) {
@@ -847,23 +813,32 @@ export class CacheModel {
       for (let s = 0; s < this.l1Sets; s++) {
         const base = (c * this.l1Sets + s) * this.l1Ways;
         for (let i = base; i < base + this.l1Ways; i++) {
-          const line = this.l1Tag[i]!;
-          if (line < 0) continue;
+          const line = this.l1Line(i);
+          if (line < 0) {
+            if (this.l1[(i << 1) + 1] !== 0)
+              problems.push(`cpu ${c} empty L1 entry ${i} has a stamp`);
+            continue;
+          }
           if ((line & (this.l1Sets - 1)) !== s)
             problems.push(`cpu ${c} L1 line ${line} in wrong set`);
           const w2 = this.l1L2Way[i]!;
           if (this.l2Tag[w2] !== line || this.l2L1Way[w2] !== i) {
             problems.push(`cpu ${c} L1 line ${line} is not linked to its L2 entry (inclusion)`);
           }
-          if (this.l1Mod[i] !== this.l2Mod[w2]) {
+          if (this.l1[i << 1]! % 2 !== this.l2Mod[w2]) {
             problems.push(`cpu ${c} L1 line ${line} Modified mirror disagrees with its L2 entry`);
           }
           for (let j = i + 1; j < base + this.l1Ways; j++) {
-            if (this.l1Tag[j] === line) problems.push(`cpu ${c} L1 line ${line} present twice`);
+            if (this.l1Line(j) === line) problems.push(`cpu ${c} L1 line ${line} present twice`);
           }
         }
       }
     }
+  }
+
+  /** Line number held by L1 entry `way`, -1 when it is empty. */
+  private l1Line(way: number): number {
+    return Math.floor(this.l1[way << 1]! / 2);
   }
 
   private checkCpu(cpu: number): void {
