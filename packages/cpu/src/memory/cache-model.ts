@@ -133,7 +133,7 @@ function counterRow(a: Float64Array, base: number): CacheCounters {
  *   are filled before any valid line is evicted.
  * - All state is in typed arrays allocated in the constructor; `access()`
  *   allocates nothing. Lookups are shortcuts that never change the outcome: a
- *   per-CPU L1 way-prediction table checked against the tag, and L1/L2 entries
+ *   per-CPU L1 way-prediction table checked against the key, and L1/L2 entries
  *   linked to each other so an L1 miss is decided by one L2 set scan. Each L2
  *   entry also mirrors whether its CPU owns the line, so private hits never
  *   touch the (large) LLC arrays.
