@@ -218,7 +218,7 @@ export class CacheModel {
     const l1PerCpu = this.l1Sets * this.l1Ways;
     const l1Lines = nrCpus * l1PerCpu;
     this.l1 = new Float64Array(2 * l1Lines);
-    for (let i = 0; i < 2 * l1Lines; i += 2) this.l1[i] = -1;
+    for (let i = 0; i < l1Lines; i++) this.invalidateL1(i);
     this.l1L2Way = new Int32Array(l1Lines).fill(-1);
 
     this.l2Ways = config.l2.ways;
@@ -387,7 +387,7 @@ export class CacheModel {
     // The predicted L1 entry, when it holds the line (a store that needs ownership).
     const l1 = this.l1;
     let way1 = this.pred[predIdx]! >> 1;
-    if (Math.floor(l1[way1 << 1]! / 2) !== line) way1 = -1;
+    if (this.l1Line(way1) !== line) way1 = -1;
     let way2: number;
 
     if (way1 >= 0) {
@@ -466,7 +466,7 @@ export class CacheModel {
       if (invalidated > 0 && lat < this.invalLat) lat = this.invalLat;
       this.llcOwner[slot] = cpu;
       this.l2Mod[way2] = 1;
-      l1[way1 << 1] = line * 2 + 1;
+      this.setL1Key(way1, line, 1);
     }
 
     const row = (site * this.nrCpus + cpu) << 3;
@@ -502,7 +502,7 @@ export class CacheModel {
       }
     }
     if (l1[way << 1]! >= 0) this.l2L1Way[this.l1L2Way[way]!] = -1;
-    l1[way << 1] = line * 2 + this.l2Mod[way2]!;
+    this.setL1Key(way, line, this.l2Mod[way2]!);
     l1[(way << 1) + 1] = stamp;
     this.l1L2Way[way] = way2;
     this.l2L1Way[way2] = way;
@@ -618,7 +618,7 @@ export class CacheModel {
     if (w2 >= 0) {
       this.l2Mod[w2] = 0;
       const w1 = this.l2L1Way[w2]!;
-      if (w1 >= 0) this.l1[w1 << 1] = line * 2;
+      if (w1 >= 0) this.setL1Key(w1, line, 0);
     }
   }
 
@@ -839,6 +839,11 @@ export class CacheModel {
   /** Line number held by L1 entry `way`, -1 when it is empty. */
   private l1Line(way: number): number {
     return Math.floor(this.l1[way << 1]! / 2);
+  }
+
+  /** Set L1 entry `way`'s key: `line`, Modified here when `mod` is 1 (the decoding accessLine() does inline). */
+  private setL1Key(way: number, line: number, mod: number): void {
+    this.l1[way << 1] = line * 2 + mod;
   }
 
   private checkCpu(cpu: number): void {

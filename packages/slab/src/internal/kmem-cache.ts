@@ -95,7 +95,7 @@ export class KmemCache implements SlabCache {
   /** The hot `struct kmem_cache` line. */
   hotLine = 0;
   /** Per-CPU lines: `kmem_cache_cpu` (SLUB) or `slub_percpu_sheaves` (sheaves). */
-  cpuLines: Float64Array;
+  readonly cpuLines: Float64Array;
   /** Cache line numbers of `cpuLines`, for `CacheModel.accessLine()`. */
   readonly cpuLineNo: Float64Array;
   /** `kmem_cache_cpu.freelist` per CPU (accesses charged to `cpuLines`). */
