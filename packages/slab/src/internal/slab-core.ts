@@ -157,6 +157,11 @@ export abstract class SlabCore implements SlabAllocator {
   readonly largeSize = new Map<number, number>();
   slabPages = 0;
   largePages = 0;
+  /**
+   * The slab index of the object the lockless fast path just returned, or -1:
+   * that path knows it, so `slab_post_alloc_hook()` need not look it up again.
+   */
+  fastSlab = -1;
   /** Pages taken and not given back, per pfn bookkeeping for the invariant checker. */
   readonly outstanding = new Map<number, number>();
   readonly nl = {
@@ -520,14 +525,24 @@ export abstract class SlabCore implements SlabAllocator {
     this.locking.mightAlloc(gfp);
     const obj = this.allocObject(s, gfp, node, origSize);
     if (obj === 0) return 0;
-    this.postAlloc(s, obj, gfp, origSize);
+    const slab = this.fastSlab;
+    if (slab >= 0) {
+      this.fastSlab = -1;
+      this.postAllocIn(s, slab, obj, gfp, origSize);
+    } else {
+      this.postAlloc(s, obj, gfp, origSize);
+    }
     return obj;
   }
 
   /** `slab_post_alloc_hook()`: state, size, tracking, zeroing. */
   postAlloc(s: KmemCache, obj: number, gfp: number, origSize: number): void {
+    this.postAllocIn(s, this.pfnMap.get(this.pages.virtToPfn(obj)) - 1, obj, gfp, origSize);
+  }
+
+  /** {@link SlabCore.postAlloc} of an object whose slab index is known. */
+  postAllocIn(s: KmemCache, slab: number, obj: number, gfp: number, origSize: number): void {
     const slabs = this.slabs;
-    const slab = this.pfnMap.get(this.pages.virtToPfn(obj)) - 1;
     const i = slabs.objBase[slab]! + (obj - slabs.base[slab]! - s.redLeftPad) / s.size;
     const objs = this.objs;
     objs.state[i] = ObjState.ALLOCATED;
@@ -1118,6 +1133,8 @@ export abstract class SlabCore implements SlabAllocator {
       }
       const s = this.kmallocSlab(size, allocGfp);
       const ret = this.nolockAllocObject(s, allocGfp, node, size0);
+      // Every caller of allocObject() consumes the fast path's slab hint.
+      this.fastSlab = -1;
       if (ret === EBUSY) {
         if (canRetry) {
           // Pick the next kmalloc bucket; its per-CPU lock is most likely free.
