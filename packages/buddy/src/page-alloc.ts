@@ -199,6 +199,7 @@ export class BuddyCore {
     this.opts = opts;
     this.rt = m.config.preempt === 'rt';
     this.lock2020 = opts.zoneLock === 'full';
+    this.pcpPinPreempt = !this.lock2020 && !this.rt;
     this.thp = opts.thp;
     const mem = m.memory;
     const nrPages = Math.floor(mem.sizeBytes / 4096);
@@ -526,6 +527,27 @@ export class BuddyCore {
    * kept in `irqStack`.
    */
   pcpLock(zone: Zone): PerCpuPages | null {
+    // The other models are out of line, so this one stays small enough to inline.
+    if (this.pcpPinPreempt === false) return this.pcpLockOther(zone);
+    const m = this.m;
+    m.preemptDisable();
+    const p = this.pcp[zone.id]![m.cpu]!;
+    if (p.lock.trylock()) return p;
+    m.preemptEnable();
+    return null;
+  }
+
+  pcpUnlock(p: PerCpuPages): void {
+    if (this.pcpPinPreempt === false) {
+      this.pcpUnlockOther(p);
+      return;
+    }
+    p.lock.unlock();
+    this.m.preemptEnable();
+  }
+
+  /** {@link BuddyCore.pcpLock} in the 2020 model, and on PREEMPT_RT (migrate_disable() pins). */
+  private pcpLockOther(zone: Zone): PerCpuPages | null {
     const m = this.m;
     if (this.lock2020) {
       const c = m.cpu;
@@ -534,16 +556,15 @@ export class BuddyCore {
       this.irqDepth[c] = d + 1;
       return this.pcp[zone.id]![c]!;
     }
-    if (this.rt) m.migrateDisable();
-    else m.preemptDisable();
+    m.migrateDisable();
     const p = this.pcp[zone.id]![m.cpu]!;
     if (p.lock.trylock()) return p;
-    if (this.rt) m.migrateEnable();
-    else m.preemptEnable();
+    m.migrateEnable();
     return null;
   }
 
-  pcpUnlock(p: PerCpuPages): void {
+  /** {@link BuddyCore.pcpUnlock} in the 2020 model, and on PREEMPT_RT. */
+  private pcpUnlockOther(p: PerCpuPages): void {
     const m = this.m;
     if (this.lock2020) {
       const c = m.cpu;
@@ -553,9 +574,11 @@ export class BuddyCore {
       return;
     }
     p.lock.unlock();
-    if (this.rt) m.migrateEnable();
-    else m.preemptEnable();
+    m.migrateEnable();
   }
+
+  /** The v6.15 per-CPU lists off PREEMPT_RT: `pcpu_task_pin()` is `preempt_disable()`. */
+  private readonly pcpPinPreempt: boolean;
 
   /**
    * What guards the per-CPU lists in the 2020 model: `local_irq_save()` as in
@@ -578,18 +601,7 @@ export class BuddyCore {
    */
   allocPages(gfpIn: number, order: number, preferredNid: number, thisnodeOnly: boolean): number {
     const m = this.m;
-    if (order > MAX_PAGE_ORDER) {
-      if ((gfpIn & __GFP_NOWARN) === 0) {
-        this.warnOnce(
-          'order',
-          '__alloc_frozen_pages_noprof',
-          `WARN_ON_ONCE_GFP(order > MAX_PAGE_ORDER): order ${order}`,
-          { order },
-        );
-      }
-      this.events.allocFail++;
-      return -1;
-    }
+    if (order > MAX_PAGE_ORDER) return this.orderTooLarge(gfpIn, order);
     let gfp = gfpIn & (__GFP_BITS_MASK | __GFP_NO_LOCKS);
     const scope = this.memallocOf(m.current);
     if (scope.flags !== 0) gfp = scope.gfpContext(gfp);
@@ -600,14 +612,7 @@ export class BuddyCore {
       ? this.thisnodeZonelists[nid]![highest]!
       : this.zonelists[nid]![highest]!;
     let mt = (gfp >>> 3) & 3;
-    if (mt >= MIGRATE_PCPTYPES) {
-      this.warnOnce(
-        'mt',
-        'gfp_migratetype',
-        'VM_WARN_ON((gfp_flags & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK)',
-      );
-      mt = MIGRATE_MOVABLE;
-    }
+    if (mt >= MIGRATE_PCPTYPES) mt = this.badMigratetype();
     m.fnEnter(this.fnAllocPages);
     // might_alloc() only acts for masks that may block (fs_reclaim, might_sleep).
     if ((gfp & __GFP_DIRECT_RECLAIM) !== 0) this.locking.mightAlloc(gfp);
@@ -621,6 +626,30 @@ export class BuddyCore {
     if (pfn < 0) this.events.allocFail++;
     m.probe(this.probeAlloc);
     return pfn;
+  }
+
+  /** An order above MAX_PAGE_ORDER: `WARN_ON_ONCE_GFP()` and fail. */
+  private orderTooLarge(gfp: number, order: number): number {
+    if ((gfp & __GFP_NOWARN) === 0) {
+      this.warnOnce(
+        'order',
+        '__alloc_frozen_pages_noprof',
+        `WARN_ON_ONCE_GFP(order > MAX_PAGE_ORDER): order ${order}`,
+        { order },
+      );
+    }
+    this.events.allocFail++;
+    return -1;
+  }
+
+  /** `gfp_migratetype()` of a mask with both mobility bits: warn, use MOVABLE. */
+  private badMigratetype(): number {
+    this.warnOnce(
+      'mt',
+      'gfp_migratetype',
+      'VM_WARN_ON((gfp_flags & GFP_MOVABLE_MASK) == GFP_MOVABLE_MASK)',
+    );
+    return MIGRATE_MOVABLE;
   }
 
   /** `alloc_flags_nofragment()`: avoid fragmenting the Normal zone while DMA32 can serve. */
@@ -716,24 +745,36 @@ export class BuddyCore {
     const pm = this.pm;
     p.freeCount >>= 1;
     const list = p.listBase + orderToPindex(mt, order);
-    if (pm.next[list] === list) {
-      if ((gfp & __GFP_NO_LOCKS) !== 0) {
-        this.pcpUnlock(p);
-        return -1;
-      }
-      const batch = p.nrAlloc(zone, order);
-      const got = this.rmqueueBulk(zone, order, batch, list, mt, allocFlags);
-      p.count += got << order;
-      if (pm.next[list] === list) {
-        this.pcpUnlock(p);
-        return -1;
-      }
+    if (pm.next[list] === list && !this.pcpRefill(zone, p, order, list, mt, allocFlags, gfp)) {
+      this.pcpUnlock(p);
+      return -1;
     }
     const pfn = pm.next[list]!;
     pm.del(pfn);
     p.count -= 1 << order;
     this.pcpUnlock(p);
     return pfn;
+  }
+
+  /**
+   * `__rmqueue_pcplist()` on an empty list: refill it with a batch from the
+   * buddy. Returns whether the list now has a page.
+   */
+  private pcpRefill(
+    zone: Zone,
+    p: PerCpuPages,
+    order: number,
+    list: number,
+    mt: number,
+    allocFlags: number,
+    gfp: number,
+  ): boolean {
+    // The 2020 RFC: return NULL rather than take zone->lock.
+    if ((gfp & __GFP_NO_LOCKS) !== 0) return false;
+    const batch = p.nrAlloc(zone, order);
+    const got = this.rmqueueBulk(zone, order, batch, list, mt, allocFlags);
+    p.count += got << order;
+    return this.pm.next[list] !== list;
   }
 
   /** `rmqueue_bulk()`: refill a per-CPU list with `count` blocks under one hold of `zone->lock`. */
@@ -999,7 +1040,17 @@ export class BuddyCore {
     // Trylock callers do not drain: pcp->count may exceed high for a while.
     if ((fpi & FPI_TRYLOCK) !== 0) return;
     const high = p.nrHigh(zone, freeHigh);
-    if (p.count < high) return;
+    if (p.count >= high) this.pcpDrain(zone, p, high, freeHigh, pindex);
+  }
+
+  /** `free_frozen_page_commit()` above `high`: drain a batch, maybe clear ZONE_BELOW_HIGH. */
+  private pcpDrain(
+    zone: Zone,
+    p: PerCpuPages,
+    high: number,
+    freeHigh: boolean,
+    pindex: number,
+  ): void {
     this.freePcppagesBulk(zone, p.nrFree(high, freeHigh), p, pindex);
     if (
       (zone.flags & ZONE_BELOW_HIGH) !== 0 &&
