@@ -39,6 +39,28 @@ describe('kmalloc_nolock() on slub: re-entry into the same bucket (seed 001)', (
     expect(kinds(m)).toEqual([]);
   });
 
+  it("an NMI's kmalloc_nolock() through kmalloc-8's fast path leaves the interrupted kmalloc(64) its own object", () => {
+    const b = bootChecked('slub');
+    const { m, slab } = b;
+    // Warm kmalloc-8 on CPU 0, so the NMI's allocation takes its lockless fast
+    // path while kmalloc(64) is in its slow path (a slab of another geometry).
+    onCpu(b, 0, () => slab.kfree(slab.kmalloc(8, GFP_KERNEL)));
+    const fast8 = slab.cacheStats(slab.kmallocCache(8)!).events.alloc_fastpath;
+    let got = 0;
+    m.injectNmi('slab.cpu_lock.unlock', { nth: 1 }, () => {
+      got = slab.kmallocNolock(8, 0, -1);
+    });
+    const a = onCpu(b, 0, () => slab.kmalloc(64, GFP_KERNEL));
+    expect(slab.cacheStats(slab.kmallocCache(8)!).events.alloc_fastpath).toBe(fast8 + 1);
+    expect(slab.ksize(a)).toBe(64);
+    expect(slab.ksize(got)).toBe(8);
+    onCpu(b, 0, () => {
+      slab.kfree(a);
+      slab.kfreeNolock(got);
+    });
+    expect(kinds(m)).toEqual([]);
+  });
+
   it('returns NULL when the next bucket is locked too, counting the reason', () => {
     const b = bootChecked('slub');
     const { m, slab } = b;

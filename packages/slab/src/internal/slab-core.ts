@@ -158,9 +158,12 @@ export abstract class SlabCore implements SlabAllocator {
   slabPages = 0;
   largePages = 0;
   /**
-   * The slab index of the object the lockless fast path just returned, or -1:
-   * that path knows it, so `slab_post_alloc_hook()` need not look it up again.
+   * The object the lockless fast path just returned (0 for none) and its slab
+   * index: that path knows the slab, so `slab_post_alloc_hook()` need not look
+   * it up again. Keyed by the object, so a hint left by an allocation nested in
+   * a slow path (an NMI's) can never be taken for another object.
    */
+  fastObj = 0;
   fastSlab = -1;
   /** Pages taken and not given back, per pfn bookkeeping for the invariant checker. */
   readonly outstanding = new Map<number, number>();
@@ -525,10 +528,9 @@ export abstract class SlabCore implements SlabAllocator {
     this.locking.mightAlloc(gfp);
     const obj = this.allocObject(s, gfp, node, origSize);
     if (obj === 0) return 0;
-    const slab = this.fastSlab;
-    if (slab >= 0) {
-      this.fastSlab = -1;
-      this.postAllocIn(s, slab, obj, gfp, origSize);
+    if (this.fastObj === obj) {
+      this.fastObj = 0;
+      this.postAllocIn(s, this.fastSlab, obj, gfp, origSize);
     } else {
       this.postAlloc(s, obj, gfp, origSize);
     }
@@ -1134,7 +1136,7 @@ export abstract class SlabCore implements SlabAllocator {
       const s = this.kmallocSlab(size, allocGfp);
       const ret = this.nolockAllocObject(s, allocGfp, node, size0);
       // Every caller of allocObject() consumes the fast path's slab hint.
-      this.fastSlab = -1;
+      this.fastObj = 0;
       if (ret === EBUSY) {
         if (canRetry) {
           // Pick the next kmalloc bucket; its per-CPU lock is most likely free.

@@ -138,6 +138,7 @@ export class SlubAllocator extends SlabCore {
       m.probe(this.probeAllocFast);
       if (this.cmpxchgCpu(s, cpu, obj, tid, next)) {
         this.stat(s, Stat.ALLOC_FASTPATH);
+        this.fastObj = obj;
         this.fastSlab = slabp - 1;
         return obj;
       }
