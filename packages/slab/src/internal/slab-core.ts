@@ -160,8 +160,9 @@ export abstract class SlabCore implements SlabAllocator {
   /**
    * The object the lockless fast path just returned (0 for none) and its slab
    * index: that path knows the slab, so `slab_post_alloc_hook()` need not look
-   * it up again. Keyed by the object, so a hint left by an allocation nested in
-   * a slow path (an NMI's) can never be taken for another object.
+   * it up again. Taken by `postAllocFresh()` and keyed by the object, so a
+   * hint made by an allocation nested in a slow path (an NMI's) can never be
+   * taken for another object.
    */
   fastObj = 0;
   fastSlab = -1;
@@ -528,18 +529,28 @@ export abstract class SlabCore implements SlabAllocator {
     this.locking.mightAlloc(gfp);
     const obj = this.allocObject(s, gfp, node, origSize);
     if (obj === 0) return 0;
+    this.postAllocFresh(s, obj, gfp, origSize);
+    return obj;
+  }
+
+  /** `slab_post_alloc_hook()`: state, size, tracking, zeroing. */
+  postAlloc(s: KmemCache, obj: number, gfp: number, origSize: number): void {
+    this.postAllocIn(s, this.slabOf(obj), obj, gfp, origSize);
+  }
+
+  /**
+   * {@link SlabCore.postAlloc} of an object allocObject() just returned:
+   * takes (and so clears) the fast path's slab hint when it is for `obj`.
+   * Every caller of allocObject() that got an object comes through here, so
+   * no hint outlives the allocation it was made for.
+   */
+  private postAllocFresh(s: KmemCache, obj: number, gfp: number, origSize: number): void {
     if (this.fastObj === obj) {
       this.fastObj = 0;
       this.postAllocIn(s, this.fastSlab, obj, gfp, origSize);
     } else {
       this.postAlloc(s, obj, gfp, origSize);
     }
-    return obj;
-  }
-
-  /** `slab_post_alloc_hook()`: state, size, tracking, zeroing. */
-  postAlloc(s: KmemCache, obj: number, gfp: number, origSize: number): void {
-    this.postAllocIn(s, this.pfnMap.get(this.pages.virtToPfn(obj)) - 1, obj, gfp, origSize);
   }
 
   /** {@link SlabCore.postAlloc} of an object whose slab index is known. */
@@ -1135,8 +1146,6 @@ export abstract class SlabCore implements SlabAllocator {
       }
       const s = this.kmallocSlab(size, allocGfp);
       const ret = this.nolockAllocObject(s, allocGfp, node, size0);
-      // Every caller of allocObject() consumes the fast path's slab hint.
-      this.fastObj = 0;
       if (ret === EBUSY) {
         if (canRetry) {
           // Pick the next kmalloc bucket; its per-CPU lock is most likely free.
@@ -1153,7 +1162,7 @@ export abstract class SlabCore implements SlabAllocator {
         nl.noMemory++;
         return 0;
       }
-      this.postAlloc(s, ret, allocGfp, size0);
+      this.postAllocFresh(s, ret, allocGfp, size0);
       nl.allocSucceeded++;
       this.stat(s, Stat.NOLOCK_ALLOC);
       return ret;
