@@ -142,7 +142,10 @@ export class LocalLock {
    */
   isLocked(): boolean {
     const m = this.locking.machine;
-    if (this.rtLocks !== null) return this.rtLocks[m.cpu]!.core.ownerTask === m.current;
+    if (this.rtLocks !== null) {
+      const core = this.rtLocks[m.cpu]!.core;
+      return core.ownerCpu >= 0 && core.ownerTask === m.current;
+    }
     return this.acquired[m.cpu] !== 0;
   }
 

@@ -26,7 +26,11 @@ export class LockCore {
   readonly stat: LockClassStat;
   /** CPU holding the lock now, or -1. */
   ownerCpu = -1;
-  /** Task holding the lock now, or null. */
+  /**
+   * Task that took the lock last: the holder while `ownerCpu >= 0`, stale
+   * after the release (left in place so a lock taken again and again by one
+   * task is not a pointer store each time).
+   */
   ownerTask: Task | null = null;
   /** Virtual time of the current acquisition. */
   acquiredAt = 0;
@@ -117,7 +121,8 @@ export class LockCore {
       this.clock[cpu]! + (this.cache.accessLine(cpu, this.line, true, this.site) + this.rmwCost);
     this.clock[cpu] = now;
     this.ownerCpu = cpu;
-    this.ownerTask = m.current;
+    const task = m.current;
+    if (this.ownerTask !== task) this.ownerTask = task;
     this.acquiredAt = now;
     this.stat.acquisitions += 1;
   }
@@ -138,14 +143,13 @@ export class LockCore {
     clock[cpu] = now;
     this.freeAt = now;
     this.ownerCpu = -1;
-    this.ownerTask = null;
   }
 
   /** spin_dump(): "BUG: spinlock <msg> on CPU#N, comm/pid". */
   spinBug(msg: string): void {
     const m = this.locking.machine;
     const cur = m.current;
-    const owner = this.ownerTask;
+    const owner = this.ownerCpu >= 0 ? this.ownerTask : null;
     m.report({
       kind: 'spinlock-bug',
       lines: [

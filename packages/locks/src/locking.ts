@@ -1,5 +1,5 @@
 import type { Machine } from '@sim/cpu';
-import { gfpflagsAllowBlocking } from '@sim/gfp';
+import { __GFP_DIRECT_RECLAIM, gfpflagsAllowBlocking } from '@sim/gfp';
 import { LocksError } from './errors.js';
 import { LlistHead } from './llist.js';
 import { LocalLock } from './local-lock.js';
@@ -132,6 +132,15 @@ export class Locking {
    * allowed. Models `might_alloc()` (include/linux/sched/mm.h).
    */
   mightAlloc(gfp: number, site: string = MIGHT_ALLOC_SITE): void {
+    // One test inline: callers on allocation fast paths inline this much and
+    // no more (a mask that cannot block with lockdep off has nothing to check).
+    if ((gfp & __GFP_DIRECT_RECLAIM) !== 0 || this.lockdep.debugLocks === true) {
+      this.mightAllocChecks(gfp, site);
+    }
+  }
+
+  /** The checks of {@link Locking.mightAlloc}: `fs_reclaim_acquire/release()`, `might_sleep_if()`. */
+  private mightAllocChecks(gfp: number, site: string): void {
     if (this.lockdep.debugLocks) this.lockdep.fsReclaimMightAlloc(gfp, this.taskFlags());
     if (gfpflagsAllowBlocking(gfp)) this.machine.mightSleep(site);
   }
