@@ -118,6 +118,8 @@ export abstract class SlabCore implements SlabAllocator {
   readonly cacheModel: CacheModel;
   /** Extra cost of an atomic read-modify-write. */
   readonly atomicRmw: number;
+  /** The machine's per-CPU clocks, which the fast paths charge directly. */
+  readonly clock: Float64Array;
   readonly locking: Locking;
   readonly pages: PageAllocator;
   rcu: SlabRcuPort | null;
@@ -194,6 +196,7 @@ export abstract class SlabCore implements SlabAllocator {
     this.mem = m.memory;
     this.cacheModel = m.cache;
     this.atomicRmw = m.costs.atomicRmw;
+    this.clock = m.clock;
     this.locking = ports.locking;
     this.pages = ports.pages;
     this.rcu = ports.rcu ?? null;
@@ -521,12 +524,21 @@ export abstract class SlabCore implements SlabAllocator {
     if (size > KMALLOC_MAX_CACHE_SIZE) return this.kmallocLarge(size, gfp);
     if (size === 0) return ZERO_SIZE_PTR;
     const s = this.kmallocTable[kmallocType(gfp)]![kmallocIndex(size)]!;
-    return this.slabAllocNode(s, gfp, node, size);
+    // slab_pre_alloc_hook()'s might_alloc() runs here rather than in
+    // slabAllocNode(): the JIT then spends its inlining budget for
+    // slabAllocAfterHook() on the fast path and the cache model.
+    this.locking.mightAlloc(gfp);
+    return this.slabAllocAfterHook(s, gfp, node, size);
   }
 
   /** `slab_alloc_node()`: pre-alloc hook, the design's paths, post-alloc hook. */
   slabAllocNode(s: KmemCache, gfp: number, node: number, origSize: number): number {
     this.locking.mightAlloc(gfp);
+    return this.slabAllocAfterHook(s, gfp, node, origSize);
+  }
+
+  /** {@link SlabCore.slabAllocNode} after `slab_pre_alloc_hook()`'s `might_alloc()`. */
+  private slabAllocAfterHook(s: KmemCache, gfp: number, node: number, origSize: number): number {
     const obj = this.allocObject(s, gfp, node, origSize);
     if (obj === 0) return 0;
     this.postAllocFresh(s, obj, gfp, origSize);
@@ -1261,8 +1273,34 @@ export abstract class SlabCore implements SlabAllocator {
 
   /** Charge an access to cache line number `line` (a per-CPU or slab descriptor line). */
   touchLine(line: number, write: boolean, site: number): void {
-    const m = this.m;
-    m.charge(this.cacheModel.accessLine(m.cpu, line, write, site));
+    const cpu = this.m.cpu;
+    this.clock[cpu]! += this.cacheModel.accessLine(cpu, line, write, site);
+  }
+
+  /**
+   * `get_freepointer()` on a fast path: what `machine.load()` does (read the
+   * word, charge CPU `cpu` the access), without its wrapper, so the fast
+   * paths that inline it have budget left for the cache model.
+   */
+  loadFreeptr(cpu: number, addr: number): number {
+    const v = this.mem.read(addr);
+    this.clock[cpu]! += this.cacheModel.access(cpu, addr, false, this.siteFreelist);
+    return v;
+  }
+
+  /** `set_freepointer()` on a fast path: `machine.store()` of the word, as {@link SlabCore.loadFreeptr}. */
+  storeFreeptr(cpu: number, addr: number, value: number): void {
+    this.mem.write(addr, value);
+    this.clock[cpu]! += this.cacheModel.access(cpu, addr, true, this.siteFreelist);
+  }
+
+  /**
+   * Charge the read-mostly kmem_cache line, where it can be contended: when
+   * it also holds the per-cache deferred-free list. Out of line, as few
+   * caches have one.
+   */
+  loadCacheLine(s: KmemCache): void {
+    this.m.load(s.hotLine + K_OFFSET, this.siteCache);
   }
 
   /** Give `s` a per-CPU line for CPU `cpu`. */

@@ -1,7 +1,7 @@
 import { gfpflagsAllowSpinning } from '@sim/gfp';
 import type { SlabCapabilities, SlabPorts } from '../contract.js';
 import type { SlubOptions } from '../options.js';
-import { K_OFFSET, type KmemCache } from './kmem-cache.js';
+import type { KmemCache } from './kmem-cache.js';
 import { ObjState } from './object-arena.js';
 import { EBUSY, SlabCore } from './slab-core.js';
 import { FROZEN, SlabFlag } from './slab-table.js';
@@ -80,7 +80,7 @@ export class SlubAllocator extends SlabCore {
 
   /** Charge an access to CPU `cpu`'s kmem_cache_cpu line. */
   private touchCpu(s: KmemCache, cpu: number, write: boolean): void {
-    this.touchLine(s.cpuLineNo[cpu]!, write, this.siteCpu);
+    this.clock[cpu]! += this.cacheModel.accessLine(cpu, s.cpuLineNo[cpu]!, write, this.siteCpu);
   }
 
   /**
@@ -94,10 +94,8 @@ export class SlubAllocator extends SlabCore {
     tid: number,
     newFl: number,
   ): boolean {
-    const m = this.m;
-    m.charge(
-      this.cacheModel.accessLine(cpu, s.cpuLineNo[cpu]!, true, this.siteCpu) + this.atomicRmw,
-    );
+    this.clock[cpu]! +=
+      this.cacheModel.accessLine(cpu, s.cpuLineNo[cpu]!, true, this.siteCpu) + this.atomicRmw;
     if (s.cTid[cpu] !== tid || s.cFreelist[cpu] !== oldFl) return false;
     s.cFreelist[cpu] = newFl;
     s.cTid[cpu] = tid + this.tidStep;
@@ -126,20 +124,22 @@ export class SlubAllocator extends SlabCore {
       const slabp = s.cSlab[cpu]!;
       // The read-mostly kmem_cache line is charged where it can be contended:
       // when it also holds the per-cache deferred-free list.
-      if (s.deferList !== null) m.load(s.hotLine + K_OFFSET, this.siteCache);
+      if (s.deferList !== null) this.loadCacheLine(s);
       if (this.rt || obj === 0 || slabp === 0) return this.slabAllocSlow(s, gfp, node, origSize);
-      let next = m.load(obj + s.offset, this.siteFreelist);
+      const slab = slabp - 1;
+      let next = this.loadFreeptr(cpu, obj + s.offset);
       if (next !== 0) {
-        // check_valid_pointer() on the next free object, against a corrupt chain.
-        const idx = (next - t.base[slabp - 1]! - s.redLeftPad) / s.size;
-        if (!(idx >= 0 && idx < t.objects[slabp - 1]! && idx === Math.floor(idx)))
-          next = this.corruptNext(s, slabp - 1, obj);
+        // check_valid_pointer() on the next free object, against a corrupt chain
+        // (`(idx | 0) === idx` is Math.floor(idx) === idx for idx in [0, objects)).
+        const idx = (next - t.base[slab]! - s.redLeftPad) / s.size;
+        if (!(idx >= 0 && idx < t.objects[slab]! && (idx | 0) === idx))
+          next = this.corruptNext(s, slab, obj);
       }
       m.probe(this.probeAllocFast);
       if (this.cmpxchgCpu(s, cpu, obj, tid, next)) {
         this.stat(s, Stat.ALLOC_FASTPATH);
         this.fastObj = obj;
-        this.fastSlab = slabp - 1;
+        this.fastSlab = slab;
         return obj;
       }
       this.stat(s, Stat.CMPXCHG_DOUBLE_CPU_FAIL);
@@ -424,7 +424,7 @@ export class SlubAllocator extends SlabCore {
       this.touchCpu(s, cpu, false);
       const tid = s.cTid[cpu]!;
       const slabp = s.cSlab[cpu]!;
-      if (s.deferList !== null) m.load(s.hotLine + K_OFFSET, this.siteCache);
+      if (s.deferList !== null) this.loadCacheLine(s);
       if (slabp !== slab + 1) {
         if (!allowSpin) {
           this.defer.deferFree(s, head);
@@ -443,7 +443,7 @@ export class SlubAllocator extends SlabCore {
       }
       if (!this.rt) {
         const freelist = s.cFreelist[cpu]!;
-        m.store(tail + s.offset, freelist, this.siteFreelist);
+        this.storeFreeptr(cpu, tail + s.offset, freelist);
         m.probe(this.probeFreeFast);
         if (!this.cmpxchgCpu(s, cpu, freelist, tid, head)) {
           this.stat(s, Stat.CMPXCHG_DOUBLE_CPU_FAIL);
