@@ -358,6 +358,23 @@ describe('CacheModel: sites and counters', () => {
     expect(byLine.stats()).toEqual(byAddr.stats());
     expect(byLine.siteStats()).toEqual(byAddr.siteStats());
   });
+
+  it('accessAddr() gives what access() gives, addresses of 2^31 and above included', () => {
+    const checked = new CacheModel(3, SMALL);
+    const fast = new CacheModel(3, SMALL);
+    const site = checked.siteId('x');
+    fast.siteId('x');
+    let x = 5;
+    for (let i = 0; i < 5000; i++) {
+      x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+      const cpu = x % 3;
+      const addr = ((x >>> 8) % 4096) * 8 + (i % 5 === 0 ? 2 ** 33 : 0);
+      const write = (x & 16) !== 0;
+      expect(fast.accessAddr(cpu, addr, write, site)).toBe(checked.access(cpu, addr, write, site));
+    }
+    expect(fast.stats()).toEqual(checked.stats());
+    expect(fast.siteStats()).toEqual(checked.siteStats());
+  });
 });
 
 describe('CacheModel: API misuse', () => {
@@ -390,6 +407,8 @@ describe('CacheModel: API misuse', () => {
     expect(cacheCode(() => cache.accessLine(2, 3, false, 0))).toBe('BAD_CPU');
     expect(cacheCode(() => cache.accessLine(-1, 3, true, 0))).toBe('BAD_CPU');
     expect(cacheCode(() => cache.accessLine(0, 3, false, 9))).toBe('BAD_SITE');
+    expect(cacheCode(() => cache.accessAddr(0, -64, true, 0))).toBe('BAD_ADDRESS');
+    expect(cacheCode(() => cache.accessAddr(0, 8.5, false, 0))).toBe('BAD_ADDRESS');
     expect(() => cache.access(7, 0, false, 0)).toThrow(/cpu 7 .*\[0, 2\)/);
     expect(cache.stats().totals.accesses).toBe(0);
     expect(cache.lineState(0).inLlc).toBe(false);

@@ -1284,14 +1284,14 @@ export abstract class SlabCore implements SlabAllocator {
    */
   loadFreeptr(cpu: number, addr: number): number {
     const v = this.mem.read(addr);
-    this.clock[cpu]! += this.cacheModel.access(cpu, addr, false, this.siteFreelist);
+    this.clock[cpu]! += this.cacheModel.accessAddr(cpu, addr, false, this.siteFreelist);
     return v;
   }
 
   /** `set_freepointer()` on a fast path: `machine.store()` of the word, as {@link SlabCore.loadFreeptr}. */
   storeFreeptr(cpu: number, addr: number, value: number): void {
     this.mem.write(addr, value);
-    this.clock[cpu]! += this.cacheModel.access(cpu, addr, true, this.siteFreelist);
+    this.clock[cpu]! += this.cacheModel.accessAddr(cpu, addr, true, this.siteFreelist);
   }
 
   /**
