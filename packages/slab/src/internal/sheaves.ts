@@ -4,7 +4,7 @@ import type { SlabCapabilities, SlabPorts } from '../contract.js';
 import { SlabError } from '../errors.js';
 import { ZERO_SIZE_PTR } from '../kmalloc-index.js';
 import type { SheavesOptions } from '../options.js';
-import { K_OFFSET, type KmemCache } from './kmem-cache.js';
+import type { KmemCache } from './kmem-cache.js';
 import { ObjState } from './object-arena.js';
 import { checkAddr, EBUSY, SlabCore } from './slab-core.js';
 import { Stat } from './stat.js';
@@ -365,7 +365,7 @@ export class SheavesAllocator extends SlabCore {
     if (!s.cpuLock.trylock()) return 0;
     const cpu = m.cpu;
     let main = this.getPcs(s, s.pcsMain, cpu);
-    m.load(s.hotLine + K_OFFSET, this.siteCache);
+    this.loadCacheLine(s);
     let size = this.sizeOf(main);
     if (size === 0) {
       if (!this.replaceEmptyMain(s, gfp)) return 0;
@@ -467,7 +467,7 @@ export class SheavesAllocator extends SlabCore {
     const m = this.m;
     if (!s.cpuLock.trylock()) return false;
     let main = this.getPcs(s, s.pcsMain, m.cpu);
-    m.load(s.hotLine + K_OFFSET, this.siteCache);
+    this.loadCacheLine(s);
     let size = this.sizeOf(main);
     if (size === s.sheafCapacity) {
       if (!(allowSpin ? this.replaceFullMain(s) : this.replaceFullMainNolock(s))) return false;

@@ -1294,11 +1294,7 @@ export abstract class SlabCore implements SlabAllocator {
     this.clock[cpu]! += this.cacheModel.accessAddr(cpu, addr, true, this.siteFreelist);
   }
 
-  /**
-   * Charge the read-mostly kmem_cache line, where it can be contended: when
-   * it also holds the per-cache deferred-free list. Out of line, as few
-   * caches have one.
-   */
+  /** A read of `s`'s read-mostly kmem_cache line (`s->offset`, the deferred-free list head). */
   loadCacheLine(s: KmemCache): void {
     this.m.load(s.hotLine + K_OFFSET, this.siteCache);
   }
