@@ -24,7 +24,11 @@ import { CacheModel, PhysicalMemory } from './memory/index.js';
 import { MightSleepChecker } from './might-sleep.js';
 import { NmiController, type NmiHandler } from './nmi.js';
 import { PerCpu } from './percpu.js';
-import type { ContextKind } from './preempt-count.js';
+import {
+  type ContextKind,
+  PREEMPT_MASK as PC_PREEMPT_MASK,
+  PREEMPT_OFFSET as PC_PREEMPT_OFFSET,
+} from './preempt-count.js';
 import { type DmesgOptions, type LogLevel, type LogRecord, levelOf, PrintkLog } from './printk.js';
 import { type Rng, RngStreams } from './prng.js';
 import { ProbeRegistry } from './probes.js';
@@ -63,6 +67,11 @@ import {
   type WaitQueueHead,
 } from './wait.js';
 import { type DelayedWork, type Work, Workqueues } from './workqueue.js';
+
+// Module-local copies for preemptDisable()/preemptEnable(): plain constants
+// there, where an imported binding is read through its module cell.
+const PREEMPT_MASK = PC_PREEMPT_MASK;
+const PREEMPT_OFFSET = PC_PREEMPT_OFFSET;
 
 /** Options of `machine.run()`. @public */
 export interface RunOptions {
@@ -169,6 +178,12 @@ export class Machine {
   private injections = 0;
   private memoryImpl: PhysicalMemory | null = null;
   private cacheImpl: CacheModel | null = null;
+  // ContextState's preempt counts and preempt_disable_ip, shared by
+  // reference, and the toggle cost: preemptDisable()/preemptEnable() run on
+  // every lock and per-CPU section, so they read only this object's fields.
+  private readonly pcArr: Int32Array;
+  private readonly pdFn: Int32Array;
+  private readonly toggleCost: number;
 
   /** @internal use {@link createMachine} */
   constructor(config: ResolvedMachineConfig) {
@@ -188,6 +203,9 @@ export class Machine {
     this.rngs = new RngStreams(config.seed);
     this.chain = new CallChain(n);
     this.ctx = new ContextState(this, n, this.rt);
+    this.pcArr = this.ctx.pc;
+    this.pdFn = this.ctx.preemptDisableFn;
+    this.toggleCost = config.costs.preemptToggle;
     this.log = new PrintkLog();
     this.taint = new TaintState();
     this.reporter = new Reporter(this);
@@ -536,11 +554,32 @@ export class Machine {
   }
   /** `preempt_disable()`. */
   preemptDisable(): void {
-    this.ctx.preemptDisable();
+    // ContextState.preemptDisable() on this object's fields; near overflow it
+    // runs there, which warns first.
+    const c = this.curCpu;
+    const pc = this.pcArr;
+    const v = pc[c]!;
+    if ((v & PREEMPT_MASK) >= PREEMPT_MASK - 10) {
+      this.ctx.preemptDisable();
+      return;
+    }
+    pc[c] = v + PREEMPT_OFFSET;
+    if (v === 0) this.pdFn[c] = this.chain.top(c);
+    this.clock[c]! += this.toggleCost;
   }
   /** `preempt_enable()` (the reschedule happens at the task's next preemption point). */
   preemptEnable(): void {
-    this.ctx.preemptEnable();
+    // ContextState.preemptEnable() on this object's fields; an underflow is
+    // left to it, which warns.
+    const c = this.curCpu;
+    const pc = this.pcArr;
+    const v = pc[c]!;
+    if ((v & PREEMPT_MASK) === 0) {
+      this.ctx.preemptEnable();
+      return;
+    }
+    pc[c] = v - PREEMPT_OFFSET;
+    this.clock[c]! += this.toggleCost;
   }
   /** `local_irq_save()`: returns the flags to restore. */
   localIrqSave(): number {

@@ -265,6 +265,24 @@ describe('unbalanced transitions are reported, not ignored', () => {
     expect(m.tainted()).toBe('Tainted: G        W          ');
   });
 
+  it('preempt_disable() nested to within 10 of the mask is a WARNING, and still counts', () => {
+    const m = createMachine();
+    m.runOn(0, () => {
+      for (let i = 0; i < 245; i++) m.preemptDisable();
+      expect(m.reports({ kind: 'preempt-imbalance' })).toHaveLength(0);
+      m.preemptDisable();
+      expect(m.preemptCount()).toBe(246);
+      for (let i = 0; i < 246; i++) m.preemptEnable();
+    });
+    expect(m.preemptCount()).toBe(0);
+    const reports = m.reports({ kind: 'preempt-imbalance' });
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.text).toContain(
+      'DEBUG_LOCKS_WARN_ON((preempt_count() & PREEMPT_MASK) >= PREEMPT_MASK - 10)',
+    );
+    expect(reports[0]!.text).toContain('at kernel/sched/core.c preempt_count_add');
+  });
+
   it('local_bh_enable() without local_bh_disable() is reported on !RT and RT', () => {
     for (const preempt of ['voluntary', 'rt'] as const) {
       const m = createMachine({ preempt });
