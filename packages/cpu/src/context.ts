@@ -9,7 +9,6 @@ const HARDIRQ_MASK = pcl.HARDIRQ_MASK;
 const HARDIRQ_OFFSET = pcl.HARDIRQ_OFFSET;
 const NMI_MASK = pcl.NMI_MASK;
 const NMI_OFFSET = pcl.NMI_OFFSET;
-const PREEMPT_MASK = pcl.PREEMPT_MASK;
 const PREEMPT_OFFSET = pcl.PREEMPT_OFFSET;
 const SOFTIRQ_DISABLE_OFFSET = pcl.SOFTIRQ_DISABLE_OFFSET;
 const SOFTIRQ_MASK = pcl.SOFTIRQ_MASK;
@@ -138,35 +137,24 @@ export class ContextState {
   }
 
   // ---- preemption ---------------------------------------------------------------
+  // preempt_disable()/preempt_enable() themselves are Machine.preemptDisable()
+  // and Machine.preemptEnable(), on the machine's own fields; these are their
+  // DEBUG_PREEMPT warnings.
 
-  preemptDisable(): void {
-    const m = this.m;
-    const c = m.curCpu;
-    const v = this.pc[c]!;
-    if ((v & PREEMPT_MASK) >= PREEMPT_MASK - 10) {
-      this.warnImbalance(
-        'preempt_count_add',
-        'DEBUG_LOCKS_WARN_ON((preempt_count() & PREEMPT_MASK) >= PREEMPT_MASK - 10)',
-      );
-    }
-    this.pc[c] = v + PREEMPT_OFFSET;
-    if (v === 0) this.preemptDisableFn[c] = m.chain.top(c);
-    m.clock[c]! += m.costs.preemptToggle;
+  /** `preempt_count_add()`'s warning: the preempt count is within 10 of overflowing. */
+  warnPreemptOverflow(): void {
+    this.warnImbalance(
+      'preempt_count_add',
+      'DEBUG_LOCKS_WARN_ON((preempt_count() & PREEMPT_MASK) >= PREEMPT_MASK - 10)',
+    );
   }
 
-  preemptEnable(): void {
-    const m = this.m;
-    const c = m.curCpu;
-    const v = this.pc[c]!;
-    if ((v & PREEMPT_MASK) === 0) {
-      this.warnImbalance(
-        'preempt_count_sub',
-        'DEBUG_LOCKS_WARN_ON((val < PREEMPT_MASK) && !(preempt_count() & PREEMPT_MASK))',
-      );
-      return;
-    }
-    this.pc[c] = v - PREEMPT_OFFSET;
-    m.clock[c]! += m.costs.preemptToggle;
+  /** `preempt_count_sub()`'s warning: `preempt_enable()` with no preemption disabled. */
+  warnPreemptUnderflow(): void {
+    this.warnImbalance(
+      'preempt_count_sub',
+      'DEBUG_LOCKS_WARN_ON((val < PREEMPT_MASK) && !(preempt_count() & PREEMPT_MASK))',
+    );
   }
 
   // ---- hardirq enable/disable -----------------------------------------------------

@@ -179,8 +179,7 @@ export class Machine {
   private memoryImpl: PhysicalMemory | null = null;
   private cacheImpl: CacheModel | null = null;
   // ContextState's preempt counts and preempt_disable_ip, shared by
-  // reference, and the toggle cost: preemptDisable()/preemptEnable() run on
-  // every lock and per-CPU section, so they read only this object's fields.
+  // reference, and the toggle cost, for preemptDisable()/preemptEnable().
   private readonly pcArr: Int32Array;
   private readonly pdFn: Int32Array;
   private readonly toggleCost: number;
@@ -554,28 +553,23 @@ export class Machine {
   }
   /** `preempt_disable()`. */
   preemptDisable(): void {
-    // ContextState.preemptDisable() on this object's fields; near overflow it
-    // runs there, which warns first.
+    // Every lock and per-CPU section comes here, so it reads only this
+    // object's fields (the context's arrays, shared by reference).
     const c = this.curCpu;
     const pc = this.pcArr;
     const v = pc[c]!;
-    if ((v & PREEMPT_MASK) >= PREEMPT_MASK - 10) {
-      this.ctx.preemptDisable();
-      return;
-    }
+    if ((v & PREEMPT_MASK) >= PREEMPT_MASK - 10) this.ctx.warnPreemptOverflow();
     pc[c] = v + PREEMPT_OFFSET;
     if (v === 0) this.pdFn[c] = this.chain.top(c);
     this.clock[c]! += this.toggleCost;
   }
   /** `preempt_enable()` (the reschedule happens at the task's next preemption point). */
   preemptEnable(): void {
-    // ContextState.preemptEnable() on this object's fields; an underflow is
-    // left to it, which warns.
     const c = this.curCpu;
     const pc = this.pcArr;
     const v = pc[c]!;
     if ((v & PREEMPT_MASK) === 0) {
-      this.ctx.preemptEnable();
+      this.ctx.warnPreemptUnderflow();
       return;
     }
     pc[c] = v - PREEMPT_OFFSET;
