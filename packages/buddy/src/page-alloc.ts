@@ -5,7 +5,6 @@ import {
   __GFP_ACCOUNT,
   __GFP_BITS_MASK,
   __GFP_COMP,
-  __GFP_DIRECT_RECLAIM,
   __GFP_KSWAPD_RECLAIM,
   __GFP_NO_LOCKS,
   __GFP_NOMEMALLOC,
@@ -614,8 +613,7 @@ export class BuddyCore {
     let mt = (gfp >>> 3) & 3;
     if (mt >= MIGRATE_PCPTYPES) mt = this.badMigratetype();
     m.fnEnter(this.fnAllocPages);
-    // might_alloc() only acts for masks that may block (fs_reclaim, might_sleep).
-    if ((gfp & __GFP_DIRECT_RECLAIM) !== 0) this.locking.mightAlloc(gfp);
+    this.locking.mightAlloc(gfp);
     const allocFlags =
       ALLOC_WMARK_LOW |
       (gfp & __GFP_KSWAPD_RECLAIM) |

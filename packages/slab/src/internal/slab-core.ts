@@ -1249,12 +1249,26 @@ export abstract class SlabCore implements SlabAllocator {
     s.stat[this.m.cpu * NR_STAT_ITEMS + item]! += n;
   }
 
+  /**
+   * `get_freepointer()`: what `machine.load()` does for the word (read it,
+   * charge the access), without its wrapper and with only the address
+   * checked, so the fast paths that inline it have budget left for the
+   * cache model.
+   */
   getFreepointer(s: KmemCache, obj: number): number {
-    return this.m.load(obj + s.offset, this.siteFreelist);
+    const cpu = this.m.cpu;
+    const addr = obj + s.offset;
+    const v = this.mem.read(addr);
+    this.clock[cpu]! += this.cacheModel.accessAddr(cpu, addr, false, this.siteFreelist);
+    return v;
   }
 
+  /** `set_freepointer()`: `machine.store()` of the word, as {@link SlabCore.getFreepointer}. */
   setFreepointer(s: KmemCache, obj: number, fp: number): void {
-    this.m.store(obj + s.offset, fp, this.siteFreelist);
+    const cpu = this.m.cpu;
+    const addr = obj + s.offset;
+    this.mem.write(addr, fp);
+    this.clock[cpu]! += this.cacheModel.accessAddr(cpu, addr, true, this.siteFreelist);
   }
 
   /** Whether `fp` is NULL or an object of `slab` (`check_valid_pointer()`). */
@@ -1277,26 +1291,9 @@ export abstract class SlabCore implements SlabAllocator {
     this.clock[cpu]! += this.cacheModel.accessLine(cpu, line, write, site);
   }
 
-  /**
-   * `get_freepointer()` on a fast path: what `machine.load()` does (read the
-   * word, charge CPU `cpu` the access), without its wrapper, so the fast
-   * paths that inline it have budget left for the cache model.
-   */
-  loadFreeptr(cpu: number, addr: number): number {
-    const v = this.mem.read(addr);
-    this.clock[cpu]! += this.cacheModel.accessAddr(cpu, addr, false, this.siteFreelist);
-    return v;
-  }
-
-  /** `set_freepointer()` on a fast path: `machine.store()` of the word, as {@link SlabCore.loadFreeptr}. */
-  storeFreeptr(cpu: number, addr: number, value: number): void {
-    this.mem.write(addr, value);
-    this.clock[cpu]! += this.cacheModel.accessAddr(cpu, addr, true, this.siteFreelist);
-  }
-
   /** A read of `s`'s read-mostly kmem_cache line (`s->offset`, the deferred-free list head). */
   loadCacheLine(s: KmemCache): void {
-    this.m.load(s.hotLine + K_OFFSET, this.siteCache);
+    this.touch(s.hotLine + K_OFFSET, false, this.siteCache);
   }
 
   /** Give `s` a per-CPU line for CPU `cpu`. */

@@ -127,7 +127,7 @@ export class SlubAllocator extends SlabCore {
       if (s.deferList !== null) this.loadCacheLine(s);
       if (this.rt || obj === 0 || slabp === 0) return this.slabAllocSlow(s, gfp, node, origSize);
       const slab = slabp - 1;
-      let next = this.loadFreeptr(cpu, obj + s.offset);
+      let next = this.getFreepointer(s, obj);
       if (next !== 0) {
         // check_valid_pointer() on the next free object, against a corrupt chain
         // (`(idx | 0) === idx` is Math.floor(idx) === idx for idx in [0, objects)).
@@ -443,7 +443,7 @@ export class SlubAllocator extends SlabCore {
       }
       if (!this.rt) {
         const freelist = s.cFreelist[cpu]!;
-        this.storeFreeptr(cpu, tail + s.offset, freelist);
+        this.setFreepointer(s, tail, freelist);
         m.probe(this.probeFreeFast);
         if (!this.cmpxchgCpu(s, cpu, freelist, tid, head)) {
           this.stat(s, Stat.CMPXCHG_DOUBLE_CPU_FAIL);
