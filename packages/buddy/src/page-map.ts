@@ -1,3 +1,4 @@
+import type { CacheModel, Machine, PhysicalMemory } from '@sim/cpu';
 import { PAGEBLOCK_ORDER } from './constants.js';
 
 /**
@@ -52,14 +53,6 @@ export const PAGE_LLIST_OFFSET = 8;
 /** How much of `struct page` traffic goes through the cache model. @public */
 export type VmemmapCost = 'page' | 'lists' | 'none';
 
-/** The memory operations the mirror needs: a `@sim/cpu` Machine fits. @public */
-export interface MemoryAccess {
-  /** Charged 64-bit load. */
-  load(addr: number, site: number): number;
-  /** Charged 64-bit store. */
-  store(addr: number, value: number, site: number): void;
-}
-
 /** @internal */
 export class PageMap {
   readonly nrPages: number;
@@ -81,7 +74,12 @@ export class PageMap {
   /** Physical address of the first list head. */
   headsAddr = 0;
   private nextHead: number;
-  private mem: MemoryAccess | null = null;
+  private m: Machine | null = null;
+  // touch() runs twice per page allocated and freed: it writes the word and
+  // charges the line itself (what machine.store() does) through these.
+  private memory: PhysicalMemory | null = null;
+  private cache: CacheModel | null = null;
+  private clock: Float64Array | null = null;
   private site = 0;
   private chargePages = false;
   private chargeLinks = false;
@@ -107,13 +105,16 @@ export class PageMap {
 
   /** Attach the vmemmap mirror: `struct page` at `vmemmap + pfn * 64`, list heads at `headsAddr`. */
   attachMirror(
-    mem: MemoryAccess,
+    m: Machine,
     vmemmap: number,
     headsAddr: number,
     site: number,
     cost: VmemmapCost,
   ): void {
-    this.mem = mem;
+    this.m = m;
+    this.memory = m.memory;
+    this.cache = m.cache;
+    this.clock = m.clock;
     this.vmemmap = vmemmap;
     this.headsAddr = headsAddr;
     this.site = site;
@@ -151,18 +152,20 @@ export class PageMap {
 
   /** Write `pfn`'s metadata through the cache model (a store to its `struct page`). */
   touch(pfn: number): void {
-    if (this.chargePages) {
-      this.mem!.store(this.vmemmap + pfn * STRUCT_PAGE_SIZE, this.word(pfn), this.site);
-    }
+    if (this.chargePages === false) return;
+    const cpu = this.m!.cpu;
+    const addr = this.vmemmap + pfn * STRUCT_PAGE_SIZE;
+    this.memory!.write(addr, this.word(pfn));
+    this.clock![cpu]! += this.cache!.accessAddr(cpu, addr, true, this.site);
   }
 
   /** Read `pfn`'s metadata through the cache model (a load of its `struct page`). */
   inspect(pfn: number): void {
-    if (this.chargePages) this.mem!.load(this.vmemmap + pfn * STRUCT_PAGE_SIZE, this.site);
+    if (this.chargePages) this.m!.load(this.vmemmap + pfn * STRUCT_PAGE_SIZE, this.site);
   }
 
   private touchNode(idx: number, value: number): void {
-    this.mem!.store(this.nodeAddr(idx), value < 0 ? 0 : this.nodeAddr(value), this.site);
+    this.m!.store(this.nodeAddr(idx), value < 0 ? 0 : this.nodeAddr(value), this.site);
   }
 
   // ---- intrusive circular lists ---------------------------------------------------

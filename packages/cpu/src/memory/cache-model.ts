@@ -182,6 +182,7 @@ export class CacheModel {
   // L1 way prediction, by CPU and low line bits: twice the L1 index the line
   // was last found at (its key's index in `l1`), checked against the key.
   private readonly predMask: number;
+  private readonly predStride: number;
   private readonly pred: Int32Array;
 
   private readonly l1Lat: number;
@@ -245,6 +246,7 @@ export class CacheModel {
     // `| 0` keeps the field a small integer: `2 **` yields a heap number, and
     // a double-valued field would be unboxed on every access() mask.
     this.predMask = (predSize - 1) | 0;
+    this.predStride = predSize | 0;
     this.pred = new Int32Array(nrCpus * predSize);
     for (let c = 0; c < nrCpus; c++) {
       this.pred.fill(2 * c * l1PerCpu, c * predSize, (c + 1) * predSize);
@@ -354,12 +356,12 @@ export class CacheModel {
     // else for another line. A bad CPU indexes outside `pred` and misses.
     // `write === true`: a compare, where `!write` on a parameter is a full ToBoolean.
     const l1 = this.l1;
-    const e = this.pred[cpu * (this.predMask + 1) + (line & this.predMask)]!;
+    const e = this.pred[(cpu * this.predStride + (line & this.predMask)) | 0]!;
     const d = l1[e]! - line * 2;
     if (d !== 1 && (d !== 0 || write === true)) return this.slowAccess(cpu, line, write, site);
     l1[e + 1] = ++this.clock;
     // `+ 1` is C_L1, written out: a module constant costs a context load here.
-    this.counters[((site * this.nrCpus + cpu) << 3) + 1]!++;
+    this.counters[(((site * this.nrCpus + cpu) << 3) + 1) | 0]!++;
     return this.l1Lat;
   }
 
