@@ -1,18 +1,28 @@
 import type { Machine, Task } from '@sim/cpu';
-import { __GFP_HIGHMEM, __GFP_ZERO } from '@sim/gfp';
+import * as gfp from '@sim/gfp';
 import { type BuddyOptions, type ResolvedBuddyOptions, resolveBuddyOptions } from './config.js';
-import { MIGRATETYPE_NAMES, NR_PAGE_ORDERS } from './constants.js';
+import * as constants from './constants.js';
 import { BuddyError, show } from './errors.js';
 import { NODE_STAT_ITEMS, type NodeStatItem } from './node.js';
 import type { OomKillRecord } from './oom-kill.js';
-import { BuddyCore, FPI_TRYLOCK, registerCore } from './page-alloc.js';
-import { PageFlag, PageState } from './page-map.js';
-import { type LockingPort, NUMA_NO_NODE, type Page, type PageAllocator } from './ports.js';
+import * as pageAlloc from './page-alloc.js';
+import { BuddyCore, registerCore } from './page-alloc.js';
+import * as pageMap from './page-map.js';
+import type { LockingPort, Page, PageAllocator } from './ports.js';
+import * as ports from './ports.js';
 import { buddyinfo, memAvailable, meminfo, vmstat, zoneinfo } from './proc.js';
 import { showMemLines } from './show-mem.js';
 import { checkShrinkerSpec, Shrinker, type ShrinkerSpec } from './shrinker.js';
 import type { VmEventCounts } from './vm-events.js';
 import { type SpawnWorkloadOptions, Workload, type WorkloadOptions } from './workload.js';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const { __GFP_HIGHMEM, __GFP_ZERO } = gfp;
+const { MIGRATETYPE_NAMES, NR_PAGE_ORDERS } = constants;
+const { FPI_TRYLOCK } = pageAlloc;
+const { PageFlag, PageState } = pageMap;
+const { NUMA_NO_NODE } = ports;
 
 /** A zone as `zones()` reports it. @public */
 export interface ZoneInfo {

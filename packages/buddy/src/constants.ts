@@ -70,16 +70,23 @@ export const DEF_PRIORITY = 12;
 /** No-progress reclaim loops before giving up (`MAX_RECLAIM_RETRIES`). @public */
 export const MAX_RECLAIM_RETRIES = 16;
 
+// The helpers below are inlined into the allocator's fast paths; they read
+// module-local copies, which the JIT folds, rather than the exported bindings.
+const LOWORDER_LISTS = NR_LOWORDER_PCP_LISTS;
+const MOVABLE = MIGRATE_MOVABLE;
+const PCPTYPES = MIGRATE_PCPTYPES;
+const PMD_ORDER = HPAGE_PMD_ORDER;
+
 /** `order_to_pindex()`: the per-CPU list index of (migratetype, order). @internal */
 export function orderToPindex(migratetype: number, order: number): number {
-  if (order > 3) return NR_LOWORDER_PCP_LISTS + (migratetype === MIGRATE_MOVABLE ? 1 : 0);
-  return MIGRATE_PCPTYPES * order + migratetype;
+  if (order > 3) return LOWORDER_LISTS + (migratetype === MOVABLE ? 1 : 0);
+  return PCPTYPES * order + migratetype;
 }
 
 /** `pindex_to_order()`. @internal */
 export function pindexToOrder(pindex: number): number {
-  if (pindex >= NR_LOWORDER_PCP_LISTS) return HPAGE_PMD_ORDER;
-  return Math.floor(pindex / MIGRATE_PCPTYPES);
+  if (pindex >= LOWORDER_LISTS) return PMD_ORDER;
+  return Math.floor(pindex / PCPTYPES);
 }
 
 /**
@@ -88,7 +95,7 @@ export function pindexToOrder(pindex: number): number {
  * @internal
  */
 export function pcpAllowedOrder(order: number, thp: boolean): boolean {
-  return order <= 3 || (thp && order === HPAGE_PMD_ORDER);
+  return order <= 3 || (thp && order === PMD_ORDER);
 }
 
 /** `PAGE_ALLOC_COSTLY_ORDER` (also in `@sim/gfp`), for the per-CPU list logic. @internal */

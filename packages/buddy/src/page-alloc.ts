@@ -1,53 +1,15 @@
 import type { Machine, Task, TaskSlot } from '@sim/cpu';
 import { WaitQueueHead } from '@sim/cpu';
 import type { MemallocScope } from '@sim/gfp';
-import {
-  __GFP_ACCOUNT,
-  __GFP_BITS_MASK,
-  __GFP_COMP,
-  __GFP_KSWAPD_RECLAIM,
-  __GFP_NO_LOCKS,
-  __GFP_NOMEMALLOC,
-  __GFP_NOWARN,
-  __GFP_THISNODE,
-  __GFP_ZERO,
-  gfpMigratetype,
-  gfpZone,
-} from '@sim/gfp';
-import {
-  ALLOC_HIGHATOMIC,
-  ALLOC_KSWAPD,
-  ALLOC_NO_WATERMARKS,
-  ALLOC_NOFRAGMENT,
-  ALLOC_TRYLOCK,
-  ALLOC_WMARK_LOW,
-  ALLOC_WMARK_MIN,
-} from './alloc-flags.js';
+import * as gfp from '@sim/gfp';
+import * as allocFlags from './alloc-flags.js';
 import type { ResolvedBuddyOptions } from './config.js';
-import {
-  MAX_NR_ZONES,
-  MAX_PAGE_ORDER,
-  MAX_RECLAIM_RETRIES,
-  MIGRATE_MOVABLE,
-  MIGRATE_PCPTYPES,
-  NR_PCP_LISTS,
-  orderToPindex,
-  PAGEBLOCK_ORDER,
-  pcpAllowedOrder,
-  pindexToOrder,
-  ZoneIndex,
-} from './constants.js';
+import * as constants from './constants.js';
 import { BuddyError } from './errors.js';
 import { Node } from './node.js';
 import { OomKiller } from './oom-kill.js';
-import {
-  LIST_HEAD_SIZE,
-  PAGE_LLIST_OFFSET,
-  PageFlag,
-  PageMap,
-  PageState,
-  STRUCT_PAGE_SIZE,
-} from './page-map.js';
+import * as pageMap from './page-map.js';
+import { PageMap } from './page-map.js';
 import { PerCpuPages } from './pcp.js';
 import type { IrqLocalLock, LlistPort, LockingPort, TrylockMutex } from './ports.js';
 import { RateLimitState } from './ratelimit.js';
@@ -63,7 +25,48 @@ import {
   zoneBatchsize,
 } from './watermarks.js';
 import type { Workload } from './workload.js';
-import { ZONE_BELOW_HIGH, ZONE_BOOSTED_WATERMARK, Zone, type ZoneLock } from './zone.js';
+import * as zoneMod from './zone.js';
+import { Zone, type ZoneLock } from './zone.js';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const {
+  __GFP_ACCOUNT,
+  __GFP_BITS_MASK,
+  __GFP_COMP,
+  __GFP_KSWAPD_RECLAIM,
+  __GFP_NO_LOCKS,
+  __GFP_NOMEMALLOC,
+  __GFP_NOWARN,
+  __GFP_THISNODE,
+  __GFP_ZERO,
+  gfpMigratetype,
+  gfpZone,
+} = gfp;
+const {
+  ALLOC_HIGHATOMIC,
+  ALLOC_KSWAPD,
+  ALLOC_NO_WATERMARKS,
+  ALLOC_NOFRAGMENT,
+  ALLOC_TRYLOCK,
+  ALLOC_WMARK_LOW,
+  ALLOC_WMARK_MIN,
+} = allocFlags;
+const {
+  MAX_NR_ZONES,
+  MAX_PAGE_ORDER,
+  MAX_RECLAIM_RETRIES,
+  MIGRATE_MOVABLE,
+  MIGRATE_PCPTYPES,
+  NR_PCP_LISTS,
+  orderToPindex,
+  PAGEBLOCK_ORDER,
+  pcpAllowedOrder,
+  pindexToOrder,
+  ZoneIndex,
+} = constants;
+const { LIST_HEAD_SIZE, PAGE_LLIST_OFFSET, PageFlag, PageState, STRUCT_PAGE_SIZE } = pageMap;
+const { ZONE_BELOW_HIGH, ZONE_BOOSTED_WATERMARK } = zoneMod;
 
 const cores = new WeakMap<object, BuddyCore>();
 
@@ -83,6 +86,9 @@ export function coreOf(owner: object): BuddyCore {
 export const FPI_TRYLOCK = 1;
 /** Free-path flag: put the block at the list tail (`FPI_TO_TAIL`). @internal */
 export const FPI_TO_TAIL = 2;
+// Module-local copies for the free paths (the JIT folds these; exports are cells).
+const TRYLOCK = FPI_TRYLOCK;
+const TO_TAIL = FPI_TO_TAIL;
 
 /** Pages below 1 MiB, never handed to the buddy allocator. */
 const LOW_RESERVED_PAGES = 256;
@@ -1003,7 +1009,7 @@ export class BuddyCore {
     }
     let mt = zone.blockMt(pfn);
     if (mt >= MIGRATE_PCPTYPES) mt = MIGRATE_MOVABLE;
-    if ((fpi & FPI_TRYLOCK) !== 0 && this.rt && (m.inNmi() || m.inHardirq())) {
+    if ((fpi & TRYLOCK) !== 0 && this.rt && (m.inNmi() || m.inHardirq())) {
       this.addToZoneLlist(zone, pfn, order);
       return;
     }
@@ -1036,7 +1042,7 @@ export class BuddyCore {
     this.m.probe(this.probePcpLocked);
     const freeHigh = p.noteFree(order);
     // Trylock callers do not drain: pcp->count may exceed high for a while.
-    if ((fpi & FPI_TRYLOCK) !== 0) return;
+    if ((fpi & TRYLOCK) !== 0) return;
     const high = p.nrHigh(zone, freeHigh);
     if (p.count >= high) this.pcpDrain(zone, p, high, freeHigh, pindex);
   }
@@ -1119,7 +1125,7 @@ export class BuddyCore {
   freeOnePage(zone: Zone, pfn: number, order: number, fpi: number): void {
     const m = this.m;
     m.fnEnter(this.fnFreeOnePage);
-    const trylock = (fpi & FPI_TRYLOCK) !== 0;
+    const trylock = (fpi & TRYLOCK) !== 0;
     const flags = this.lockZone(zone, trylock);
     if (flags < 0) {
       this.addToZoneLlist(zone, pfn, order);
@@ -1133,12 +1139,12 @@ export class BuddyCore {
         const next = ll.next(node);
         const p = this.llistPfn(node);
         const o = this.pm.order[p]!;
-        zone.freeSplitLarge(p, o, (fpi & FPI_TO_TAIL) !== 0);
+        zone.freeSplitLarge(p, o, (fpi & TO_TAIL) !== 0);
         this.events.pgfree += 1 << o;
         node = next;
       }
     }
-    zone.freeSplitLarge(pfn, order, (fpi & FPI_TO_TAIL) !== 0);
+    zone.freeSplitLarge(pfn, order, (fpi & TO_TAIL) !== 0);
     this.unlockZone(zone, flags);
     this.events.pgfree += 1 << order;
     m.fnExit();

@@ -43,12 +43,18 @@ export const PageFlag = {
   HEAD: 32,
 } as const;
 
+// The methods below read these module-local consts, which the JIT folds; an
+// exported binding is read through its module cell at every use.
+const PAGE_BYTES = 64;
+const HEAD_BYTES = 16;
+const LLIST_OFFSET = 8;
+
 /** Bytes of one `struct page` (64 on x86_64). @public */
-export const STRUCT_PAGE_SIZE = 64;
+export const STRUCT_PAGE_SIZE = PAGE_BYTES;
 /** Bytes of one `struct list_head` (two pointers). @internal */
-export const LIST_HEAD_SIZE = 16;
+export const LIST_HEAD_SIZE = HEAD_BYTES;
 /** Offset of `pcp_llist` (shared with `lru`) in `struct page`. @internal */
-export const PAGE_LLIST_OFFSET = 8;
+export const PAGE_LLIST_OFFSET = LLIST_OFFSET;
 
 /** How much of `struct page` traffic goes through the cache model. @public */
 export type VmemmapCost = 'page' | 'lists' | 'none';
@@ -132,8 +138,8 @@ export class PageMap {
   /** Address of a node (a page's `lru` or a list head) in simulated memory. */
   nodeAddr(idx: number): number {
     return idx < this.nrPages
-      ? this.vmemmap + idx * STRUCT_PAGE_SIZE + PAGE_LLIST_OFFSET
-      : this.headsAddr + (idx - this.nrPages) * LIST_HEAD_SIZE;
+      ? this.vmemmap + idx * PAGE_BYTES + LLIST_OFFSET
+      : this.headsAddr + (idx - this.nrPages) * HEAD_BYTES;
   }
 
   /**
@@ -154,14 +160,14 @@ export class PageMap {
   touch(pfn: number): void {
     if (this.chargePages === false) return;
     const cpu = this.m!.cpu;
-    const addr = this.vmemmap + pfn * STRUCT_PAGE_SIZE;
+    const addr = this.vmemmap + pfn * PAGE_BYTES;
     this.memory!.write(addr, this.word(pfn));
     this.clock![cpu]! += this.cache!.accessAddr(cpu, addr, true, this.site);
   }
 
   /** Read `pfn`'s metadata through the cache model (a load of its `struct page`). */
   inspect(pfn: number): void {
-    if (this.chargePages) this.m!.load(this.vmemmap + pfn * STRUCT_PAGE_SIZE, this.site);
+    if (this.chargePages) this.m!.load(this.vmemmap + pfn * PAGE_BYTES, this.site);
   }
 
   private touchNode(idx: number, value: number): void {

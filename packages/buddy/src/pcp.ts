@@ -1,11 +1,20 @@
-import { NR_PCP_LISTS, PAGE_ALLOC_COSTLY_ORDER_PCP, PCP_BATCH_SCALE_MAX } from './constants.js';
+import * as constants from './constants.js';
 import type { PageMap } from './page-map.js';
-import { ZONE_BELOW_HIGH, ZONE_RECLAIM_ACTIVE, type Zone, type ZoneLock } from './zone.js';
+import type { Zone, ZoneLock } from './zone.js';
+import * as zoneMod from './zone.js';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const { NR_PCP_LISTS, PAGE_ALLOC_COSTLY_ORDER_PCP, PCP_BATCH_SCALE_MAX } = constants;
+const { ZONE_BELOW_HIGH, ZONE_RECLAIM_ACTIVE } = zoneMod;
 
 /** `PCPF_PREV_FREE_HIGH_ORDER`: the previous free was of a high order. @internal */
 export const PCPF_PREV_FREE_HIGH_ORDER = 1;
 /** `PCPF_FREE_HIGH_BATCH`: keep a batch of high-order pages (large cache slice). @internal */
 export const PCPF_FREE_HIGH_BATCH = 2;
+// noteFree() reads module-local copies, which the JIT folds (exports are cells).
+const PREV_FREE_HIGH_ORDER = PCPF_PREV_FREE_HIGH_ORDER;
+const FREE_HIGH_BATCH = PCPF_FREE_HIGH_BATCH;
 
 /**
  * One CPU's page cache for one zone (`struct per_cpu_pages`): lists per
@@ -126,11 +135,11 @@ export class PerCpuPages {
     if (order > 0 && order <= PAGE_ALLOC_COSTLY_ORDER_PCP) {
       freeHigh =
         this.freeCount >= this.batch + Math.floor(this.highMin / 2) &&
-        (this.flags & PCPF_PREV_FREE_HIGH_ORDER) !== 0 &&
-        ((this.flags & PCPF_FREE_HIGH_BATCH) === 0 || this.count >= this.batch);
-      this.flags |= PCPF_PREV_FREE_HIGH_ORDER;
-    } else if ((this.flags & PCPF_PREV_FREE_HIGH_ORDER) !== 0) {
-      this.flags &= ~PCPF_PREV_FREE_HIGH_ORDER;
+        (this.flags & PREV_FREE_HIGH_ORDER) !== 0 &&
+        ((this.flags & FREE_HIGH_BATCH) === 0 || this.count >= this.batch);
+      this.flags |= PREV_FREE_HIGH_ORDER;
+    } else if ((this.flags & PREV_FREE_HIGH_ORDER) !== 0) {
+      this.flags &= ~PREV_FREE_HIGH_ORDER;
     }
     if (this.freeCount < this.batch << PCP_BATCH_SCALE_MAX) this.freeCount += 1 << order;
     return freeHigh;

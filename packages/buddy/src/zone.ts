@@ -1,4 +1,11 @@
-import {
+import * as allocFlags from './alloc-flags.js';
+import * as constants from './constants.js';
+import type { PageMap } from './page-map.js';
+import * as pageMap from './page-map.js';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const {
   ALLOC_HIGHATOMIC,
   ALLOC_KSWAPD,
   ALLOC_MIN_RESERVE,
@@ -9,8 +16,8 @@ import {
   ALLOC_WMARK_MASK,
   ALLOC_WMARK_MIN,
   reserveAdjustedMark,
-} from './alloc-flags.js';
-import {
+} = allocFlags;
+const {
   MAX_NR_ZONES,
   MAX_PAGE_ORDER,
   MIGRATE_HIGHATOMIC,
@@ -23,8 +30,8 @@ import {
   PAGEBLOCK_NR_PAGES,
   PAGEBLOCK_ORDER,
   ZONE_SLOT_NAMES,
-} from './constants.js';
-import { PageFlag, type PageMap, PageState } from './page-map.js';
+} = constants;
+const { PageFlag, PageState } = pageMap;
 
 /** Zone flag: free pages were below the high watermark (`ZONE_BELOW_HIGH`). @internal */
 export const ZONE_BELOW_HIGH = 1;

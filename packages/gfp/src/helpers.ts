@@ -1,4 +1,8 @@
-import {
+import * as flags from './flags.js';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const {
   __GFP_DIRECT_RECLAIM,
   __GFP_FS,
   __GFP_IO,
@@ -11,7 +15,7 @@ import {
   GFP_ATOMIC,
   GFP_KERNEL,
   GFP_MOVABLE_MASK,
-} from './flags.js';
+} = flags;
 
 /**
  * Whether the caller may sleep in direct reclaim. Models

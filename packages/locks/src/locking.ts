@@ -1,5 +1,5 @@
 import type { Machine } from '@sim/cpu';
-import { __GFP_DIRECT_RECLAIM, gfpflagsAllowBlocking } from '@sim/gfp';
+import * as gfp from '@sim/gfp';
 import { LocksError } from './errors.js';
 import { LlistHead } from './llist.js';
 import { LocalLock } from './local-lock.js';
@@ -16,6 +16,10 @@ import { Mutex } from './mutex.js';
 import { RwLock } from './rwlock.js';
 import { RtSpinLock, SpinLock } from './spinlock.js';
 import { RawSpinLock } from './spinning-lock.js';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const { __GFP_DIRECT_RECLAIM, gfpflagsAllowBlocking } = gfp;
 
 /** Options of {@link createLocking}. @public */
 export interface LockingOptions {

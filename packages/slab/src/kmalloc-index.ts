@@ -1,4 +1,8 @@
-import { __GFP_ACCOUNT, __GFP_DMA, __GFP_RECLAIMABLE } from '@sim/gfp';
+import * as gfp from '@sim/gfp';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const { __GFP_ACCOUNT, __GFP_DMA, __GFP_RECLAIMABLE } = gfp;
 
 /** Smallest kmalloc object, `KMALLOC_MIN_SIZE` (x86_64). @public */
 export const KMALLOC_MIN_SIZE = 8;
@@ -45,16 +49,21 @@ const TYPE_PREFIX: readonly string[] = ['kmalloc-', 'kmalloc-rcl-', 'dma-kmalloc
 /** The GFP bits that move a request off the normal kmalloc caches (`KMALLOC_NOT_NORMAL_BITS`). @public */
 export const KMALLOC_NOT_NORMAL_BITS = __GFP_RECLAIMABLE | __GFP_DMA | __GFP_ACCOUNT;
 
+// kmallocType() is inlined into every kmalloc(): it reads module-local copies,
+// which the JIT folds, where an exported binding is read through its module cell.
+const NOT_NORMAL_BITS = KMALLOC_NOT_NORMAL_BITS;
+const { NORMAL: T_NORMAL, RECLAIM: T_RECLAIM, DMA: T_DMA, CGROUP: T_CGROUP } = KmallocType;
+
 /**
  * The kmalloc family a GFP mask selects. Models `kmalloc_type()`
  * (include/linux/slab.h) with CONFIG_ZONE_DMA and CONFIG_MEMCG.
  * @public
  */
 export function kmallocType(gfp: number): KmallocType {
-  if ((gfp & KMALLOC_NOT_NORMAL_BITS) === 0) return KmallocType.NORMAL;
-  if ((gfp & __GFP_DMA) !== 0) return KmallocType.DMA;
-  if ((gfp & __GFP_RECLAIMABLE) !== 0) return KmallocType.RECLAIM;
-  return KmallocType.CGROUP;
+  if ((gfp & NOT_NORMAL_BITS) === 0) return T_NORMAL;
+  if ((gfp & __GFP_DMA) !== 0) return T_DMA;
+  if ((gfp & __GFP_RECLAIMABLE) !== 0) return T_RECLAIM;
+  return T_CGROUP;
 }
 
 // kmalloc_size_index[]: sizes up to 192 in 8-byte steps (mm/slab_common.c).

@@ -1,11 +1,17 @@
 import type { Machine } from '@sim/cpu';
-import { __GFP_NOWARN, __GFP_ZERO, formatGfp, gfpflagsAllowBlocking } from '@sim/gfp';
+import * as gfp from '@sim/gfp';
 import type { Locking, SpinLock } from '@sim/locks';
-import { MAX_PAGE_ORDER } from './cache-layout.js';
+import * as cacheLayout from './cache-layout.js';
 import { SlabError } from './errors.js';
-import { PAGE_SIZE } from './internal/constants.js';
+import * as constants from './internal/constants.js';
 import { show } from './internal/show.js';
 import type { PageAllocator } from './page-allocator.js';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const { __GFP_NOWARN, __GFP_ZERO, formatGfp, gfpflagsAllowBlocking } = gfp;
+const { MAX_PAGE_ORDER } = cacheLayout;
+const { PAGE_SIZE } = constants;
 
 /** Options of {@link createSimplePageAllocator}. @public */
 export interface SimplePageAllocatorOptions {

@@ -1,13 +1,24 @@
-import { GFP_NOWAIT, gfpflagsAllowBlocking, gfpflagsAllowSpinning } from '@sim/gfp';
+import * as gfp from '@sim/gfp';
 import { calculateSheafCapacity, SHEAF_HEADER_SIZE } from '../cache-layout.js';
 import type { SlabCapabilities, SlabPorts } from '../contract.js';
 import { SlabError } from '../errors.js';
-import { ZERO_SIZE_PTR } from '../kmalloc-index.js';
+import * as kmallocIndexMod from '../kmalloc-index.js';
 import type { SheavesOptions } from '../options.js';
+import * as argChecks from './arg-checks.js';
 import type { KmemCache } from './kmem-cache.js';
-import { ObjState } from './object-arena.js';
-import { checkAddr, EBUSY, SlabCore } from './slab-core.js';
-import { Stat } from './stat.js';
+import * as objectArena from './object-arena.js';
+import * as slabCore from './slab-core.js';
+import { SlabCore } from './slab-core.js';
+import * as stat from './stat.js';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const { GFP_NOWAIT, gfpflagsAllowBlocking, gfpflagsAllowSpinning } = gfp;
+const { ZERO_SIZE_PTR } = kmallocIndexMod;
+const { checkAddr } = argChecks;
+const { EBUSY } = slabCore;
+const { ObjState } = objectArena;
+const { Stat } = stat;
 
 /** `struct slab_sheaf` words: barn list link / rcu_head. @internal */
 const SH_LINK = 0;

@@ -1,24 +1,5 @@
 import type { CacheModel, Machine, PhysicalMemory } from '@sim/cpu';
-import {
-  __GFP_ACCOUNT,
-  __GFP_COMP,
-  __GFP_DIRECT_RECLAIM,
-  __GFP_DMA,
-  __GFP_DMA32,
-  __GFP_NOFAIL,
-  __GFP_NOMEMALLOC,
-  __GFP_NORETRY,
-  __GFP_NOWARN,
-  __GFP_RECLAIM,
-  __GFP_RECLAIMABLE,
-  __GFP_ZERO,
-  formatGfp,
-  GFP_CONSTRAINT_MASK,
-  GFP_NOWAIT,
-  GFP_RECLAIM_MASK,
-  GFP_SLAB_BUG_MASK,
-  gfpflagsAllowSpinning,
-} from '@sim/gfp';
+import * as gfp from '@sim/gfp';
 import type { Locking } from '@sim/locks';
 import {
   calculateAlignment,
@@ -52,37 +33,71 @@ import {
   type SlabDebugSpec,
   slabDebugFlagsFor,
 } from '../flags.js';
-import {
+import * as kmallocIndexMod from '../kmalloc-index.js';
+import { KmallocType } from '../kmalloc-index.js';
+import type { SheavesOptions } from '../options.js';
+import type { PageAllocator } from '../page-allocator.js';
+import { SLUB_RED_ACTIVE } from '../poison.js';
+import * as argChecks from './arg-checks.js';
+import { fillBytes } from './byte-pattern.js';
+import * as constants from './constants.js';
+import { SlubDebug } from './debug.js';
+import { DeferFree } from './defer-free.js';
+import { checkInvariants } from './invariants.js';
+import { Kasan } from './kasan.js';
+import * as kmemCache from './kmem-cache.js';
+import { KmemCache } from './kmem-cache.js';
+import { MetaArena } from './meta-arena.js';
+import * as objectArena from './object-arena.js';
+import { ObjectArena } from './object-arena.js';
+import { PfnMap } from './pfn-map.js';
+import { type ResolvedSlabOptions, resolveSlabOptions } from './resolve-options.js';
+import { show } from './show.js';
+import * as slabTable from './slab-table.js';
+import { SlabTable } from './slab-table.js';
+import { cacheStatsOf, formatSlabinfo, slabStatsOf } from './slabinfo.js';
+import * as stat from './stat.js';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const {
+  __GFP_ACCOUNT,
+  __GFP_COMP,
+  __GFP_DIRECT_RECLAIM,
+  __GFP_DMA,
+  __GFP_DMA32,
+  __GFP_NOFAIL,
+  __GFP_NOMEMALLOC,
+  __GFP_NORETRY,
+  __GFP_NOWARN,
+  __GFP_RECLAIM,
+  __GFP_RECLAIMABLE,
+  __GFP_ZERO,
+  formatGfp,
+  GFP_CONSTRAINT_MASK,
+  GFP_NOWAIT,
+  GFP_RECLAIM_MASK,
+  GFP_SLAB_BUG_MASK,
+  gfpflagsAllowSpinning,
+} = gfp;
+const {
   getOrder,
   KMALLOC_CREATE_ORDER,
   KMALLOC_MAX_CACHE_SIZE,
   KMALLOC_MAX_SIZE,
   KMALLOC_SIZES,
-  KmallocType,
   kmallocIndex,
   kmallocName,
   kmallocType,
   NR_KMALLOC_TYPES,
   ZERO_SIZE_PTR,
-} from '../kmalloc-index.js';
-import type { SheavesOptions } from '../options.js';
-import type { PageAllocator } from '../page-allocator.js';
-import { SLUB_RED_ACTIVE } from '../poison.js';
-import { fillBytes } from './byte-pattern.js';
-import { PAGE_SIZE } from './constants.js';
-import { SlubDebug } from './debug.js';
-import { DeferFree } from './defer-free.js';
-import { checkInvariants } from './invariants.js';
-import { Kasan } from './kasan.js';
-import { K_OFFSET, KmemCache, N_NR_PARTIAL, N_NR_SLABS, N_PARTIAL } from './kmem-cache.js';
-import { MetaArena } from './meta-arena.js';
-import { OBJ_STATE_NAMES, ObjectArena, ObjState } from './object-arena.js';
-import { PfnMap } from './pfn-map.js';
-import { type ResolvedSlabOptions, resolveSlabOptions } from './resolve-options.js';
-import { show } from './show.js';
-import { D_FLUSH, D_LINK, FROZEN, SlabFlag, SlabTable } from './slab-table.js';
-import { cacheStatsOf, formatSlabinfo, slabStatsOf } from './slabinfo.js';
-import { NR_STAT_ITEMS, Stat } from './stat.js';
+} = kmallocIndexMod;
+const { checkAddr, checkGfp, checkNode, checkSize } = argChecks;
+const { PAGE_SIZE } = constants;
+const { K_OFFSET, N_NR_PARTIAL, N_NR_SLABS, N_PARTIAL } = kmemCache;
+const { D_FLUSH, D_LINK, FROZEN, SlabFlag } = slabTable;
+const { NR_STAT_ITEMS, Stat } = stat;
+const { OBJ_STATE_NAMES, ObjState } = objectArena;
 
 /** kmalloc_nolock()'s internal "retry another bucket" signal (`ERR_PTR(-EBUSY)`). @internal */
 export const EBUSY = -1;
@@ -2012,55 +2027,4 @@ function checkPorts(ports: SlabPorts): void {
   ) {
     throw new SlabError('BAD_ARGUMENT', 'slab ports.rcu: accepted { callRcu(head, fn) }');
   }
-}
-
-// The checks stay a compare and a call so every entry point inlines them;
-// the messages are built out of line, only when an argument is bad.
-
-/** Validate a size argument. @internal */
-export function checkSize(size: number, what: string): void {
-  if (!(Number.isSafeInteger(size) && size >= 0)) badSize(size, what);
-}
-
-function badSize(size: number, what: string): never {
-  throw new SlabError(
-    'BAD_SIZE',
-    `${what} size ${show(size)} is invalid: accepted an integer >= 0`,
-  );
-}
-
-/** Validate a GFP mask argument. @internal */
-export function checkGfp(gfp: number, what: string): void {
-  if (gfp >>> 0 !== gfp) badGfp(gfp, what);
-}
-
-function badGfp(gfp: number, what: string): never {
-  throw new SlabError(
-    'BAD_ARGUMENT',
-    `${what} gfp ${show(gfp)} is invalid: accepted a GFP mask (an integer in [0, 2^32))`,
-  );
-}
-
-/** Validate a node argument: -1 (NUMA_NO_NODE) or 0. @internal */
-export function checkNode(node: number, what: string): void {
-  if (node !== -1 && node !== 0) badNode(node, what);
-}
-
-function badNode(node: number, what: string): never {
-  throw new SlabError(
-    'BAD_NODE',
-    `${what} node ${show(node)} is invalid: accepted -1 (NUMA_NO_NODE) or 0 (the only node)`,
-  );
-}
-
-/** Validate an address argument. @internal */
-export function checkAddr(addr: number, what: string): void {
-  if (!(Number.isSafeInteger(addr) && addr >= 0)) badAddr(addr, what);
-}
-
-function badAddr(addr: number, what: string): never {
-  throw new SlabError(
-    'BAD_ADDRESS',
-    `${what} address ${show(addr)} is invalid: accepted a physical address (an integer >= 0)`,
-  );
 }

@@ -1,11 +1,26 @@
-import { gfpflagsAllowSpinning } from '@sim/gfp';
+import * as gfp from '@sim/gfp';
 import type { SlabCapabilities, SlabPorts } from '../contract.js';
 import type { SlubOptions } from '../options.js';
 import type { KmemCache } from './kmem-cache.js';
-import { ObjState } from './object-arena.js';
-import { EBUSY, SlabCore } from './slab-core.js';
-import { FROZEN, SlabFlag } from './slab-table.js';
-import { Stat } from './stat.js';
+import * as objectArena from './object-arena.js';
+import * as slabCore from './slab-core.js';
+import { SlabCore } from './slab-core.js';
+import * as slabTable from './slab-table.js';
+import * as stat from './stat.js';
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const { Stat } = stat;
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const { ObjState } = objectArena;
+
+// Module-local copies of imported constants and helpers: the JIT folds a module's
+// own consts, but reads an import through its module cell, with a TDZ check, at every use.
+const { gfpflagsAllowSpinning } = gfp;
+const { EBUSY } = slabCore;
+const { FROZEN, SlabFlag } = slabTable;
 
 /**
  * SLUB as it was up to v6.19 (mm/slub.c): a per-CPU slab whose freelist is
