@@ -1,5 +1,5 @@
 import type { Machine, Task } from '@sim/cpu';
-import * as gfp from '@sim/gfp';
+import * as gfpMod from '@sim/gfp';
 import { type BuddyOptions, type ResolvedBuddyOptions, resolveBuddyOptions } from './config.js';
 import * as constants from './constants.js';
 import { BuddyError, show } from './errors.js';
@@ -18,7 +18,7 @@ import { type SpawnWorkloadOptions, Workload, type WorkloadOptions } from './wor
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
-const { __GFP_HIGHMEM, __GFP_ZERO } = gfp;
+const { __GFP_HIGHMEM, __GFP_ZERO } = gfpMod;
 const { MIGRATETYPE_NAMES, NR_PAGE_ORDERS } = constants;
 const { FPI_TRYLOCK } = pageAlloc;
 const { PageFlag, PageState } = pageMap;

@@ -1,7 +1,7 @@
 import type { Machine, Task, TaskSlot } from '@sim/cpu';
 import { WaitQueueHead } from '@sim/cpu';
 import type { MemallocScope } from '@sim/gfp';
-import * as gfp from '@sim/gfp';
+import * as gfpMod from '@sim/gfp';
 import * as allocFlags from './alloc-flags.js';
 import type { ResolvedBuddyOptions } from './config.js';
 import * as constants from './constants.js';
@@ -42,7 +42,7 @@ const {
   __GFP_ZERO,
   gfpMigratetype,
   gfpZone,
-} = gfp;
+} = gfpMod;
 const {
   ALLOC_HIGHATOMIC,
   ALLOC_KSWAPD,

@@ -1,5 +1,5 @@
 import type { Machine } from '@sim/cpu';
-import * as gfp from '@sim/gfp';
+import * as gfpMod from '@sim/gfp';
 import { LocksError } from './errors.js';
 import { LlistHead } from './llist.js';
 import { LocalLock } from './local-lock.js';
@@ -19,7 +19,7 @@ import { RawSpinLock } from './spinning-lock.js';
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
-const { __GFP_DIRECT_RECLAIM, gfpflagsAllowBlocking } = gfp;
+const { __GFP_DIRECT_RECLAIM, gfpflagsAllowBlocking } = gfpMod;
 
 /** Options of {@link createLocking}. @public */
 export interface LockingOptions {

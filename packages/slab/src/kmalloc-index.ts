@@ -1,8 +1,8 @@
-import * as gfp from '@sim/gfp';
+import * as gfpMod from '@sim/gfp';
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
-const { __GFP_ACCOUNT, __GFP_DMA, __GFP_RECLAIMABLE } = gfp;
+const { __GFP_ACCOUNT, __GFP_DMA, __GFP_RECLAIMABLE } = gfpMod;
 
 /** Smallest kmalloc object, `KMALLOC_MIN_SIZE` (x86_64). @public */
 export const KMALLOC_MIN_SIZE = 8;

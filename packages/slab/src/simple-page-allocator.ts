@@ -1,5 +1,5 @@
 import type { Machine } from '@sim/cpu';
-import * as gfp from '@sim/gfp';
+import * as gfpMod from '@sim/gfp';
 import type { Locking, SpinLock } from '@sim/locks';
 import * as cacheLayout from './cache-layout.js';
 import { SlabError } from './errors.js';
@@ -9,7 +9,7 @@ import type { PageAllocator } from './page-allocator.js';
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
-const { __GFP_NOWARN, __GFP_ZERO, formatGfp, gfpflagsAllowBlocking } = gfp;
+const { __GFP_NOWARN, __GFP_ZERO, formatGfp, gfpflagsAllowBlocking } = gfpMod;
 const { MAX_PAGE_ORDER } = cacheLayout;
 const { PAGE_SIZE } = constants;
 

@@ -1,4 +1,4 @@
-import * as gfp from '@sim/gfp';
+import * as gfpMod from '@sim/gfp';
 import { calculateSheafCapacity, SHEAF_HEADER_SIZE } from '../cache-layout.js';
 import type { SlabCapabilities, SlabPorts } from '../contract.js';
 import { SlabError } from '../errors.js';
@@ -13,7 +13,7 @@ import * as stat from './stat.js';
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
-const { GFP_NOWAIT, gfpflagsAllowBlocking, gfpflagsAllowSpinning } = gfp;
+const { GFP_NOWAIT, gfpflagsAllowBlocking, gfpflagsAllowSpinning } = gfpMod;
 const { ZERO_SIZE_PTR } = kmallocIndexMod;
 const { checkAddr } = argChecks;
 const { EBUSY } = slabCore;

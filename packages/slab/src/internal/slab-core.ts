@@ -1,5 +1,5 @@
 import type { CacheModel, Machine, PhysicalMemory } from '@sim/cpu';
-import * as gfp from '@sim/gfp';
+import * as gfpMod from '@sim/gfp';
 import type { Locking } from '@sim/locks';
 import {
   calculateAlignment,
@@ -79,7 +79,7 @@ const {
   GFP_RECLAIM_MASK,
   GFP_SLAB_BUG_MASK,
   gfpflagsAllowSpinning,
-} = gfp;
+} = gfpMod;
 const {
   getOrder,
   KMALLOC_CREATE_ORDER,

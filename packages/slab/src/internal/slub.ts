@@ -1,4 +1,4 @@
-import * as gfp from '@sim/gfp';
+import * as gfpMod from '@sim/gfp';
 import type { SlabCapabilities, SlabPorts } from '../contract.js';
 import type { SlubOptions } from '../options.js';
 import type { KmemCache } from './kmem-cache.js';
@@ -18,7 +18,7 @@ const { ObjState } = objectArena;
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
-const { gfpflagsAllowSpinning } = gfp;
+const { gfpflagsAllowSpinning } = gfpMod;
 const { EBUSY } = slabCore;
 const { FROZEN, SlabFlag } = slabTable;
 
