@@ -2,7 +2,7 @@ import type { Machine, Task, TaskSlot } from '@sim/cpu';
 import { WaitQueueHead } from '@sim/cpu';
 import type { MemallocScope } from '@sim/gfp';
 import * as gfpMod from '@sim/gfp';
-import * as allocFlags from './alloc-flags.js';
+import * as allocFlagsMod from './alloc-flags.js';
 import type { ResolvedBuddyOptions } from './config.js';
 import * as constants from './constants.js';
 import { BuddyError } from './errors.js';
@@ -51,7 +51,7 @@ const {
   ALLOC_TRYLOCK,
   ALLOC_WMARK_LOW,
   ALLOC_WMARK_MIN,
-} = allocFlags;
+} = allocFlagsMod;
 const {
   MAX_NR_ZONES,
   MAX_PAGE_ORDER,

@@ -1,4 +1,4 @@
-import * as allocFlags from './alloc-flags.js';
+import * as allocFlagsMod from './alloc-flags.js';
 import * as constants from './constants.js';
 import type { PageMap } from './page-map.js';
 import * as pageMap from './page-map.js';
@@ -16,7 +16,7 @@ const {
   ALLOC_WMARK_MASK,
   ALLOC_WMARK_MIN,
   reserveAdjustedMark,
-} = allocFlags;
+} = allocFlagsMod;
 const {
   MAX_NR_ZONES,
   MAX_PAGE_ORDER,

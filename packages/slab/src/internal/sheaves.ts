@@ -9,7 +9,7 @@ import type { KmemCache } from './kmem-cache.js';
 import * as objectArena from './object-arena.js';
 import * as slabCore from './slab-core.js';
 import { SlabCore } from './slab-core.js';
-import * as stat from './stat.js';
+import * as statMod from './stat.js';
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
@@ -18,7 +18,7 @@ const { ZERO_SIZE_PTR } = kmallocIndexMod;
 const { checkAddr } = argChecks;
 const { EBUSY } = slabCore;
 const { ObjState } = objectArena;
-const { Stat } = stat;
+const { Stat } = statMod;
 
 /** `struct slab_sheaf` words: barn list link / rcu_head. @internal */
 const SH_LINK = 0;

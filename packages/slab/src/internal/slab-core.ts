@@ -56,7 +56,7 @@ import { show } from './show.js';
 import * as slabTable from './slab-table.js';
 import { SlabTable } from './slab-table.js';
 import { cacheStatsOf, formatSlabinfo, slabStatsOf } from './slabinfo.js';
-import * as stat from './stat.js';
+import * as statMod from './stat.js';
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
@@ -96,7 +96,7 @@ const { checkAddr, checkGfp, checkNode, checkSize } = argChecks;
 const { PAGE_SIZE } = constants;
 const { K_OFFSET, N_NR_PARTIAL, N_NR_SLABS, N_PARTIAL } = kmemCache;
 const { D_FLUSH, D_LINK, FROZEN, SlabFlag } = slabTable;
-const { NR_STAT_ITEMS, Stat } = stat;
+const { NR_STAT_ITEMS, Stat } = statMod;
 const { OBJ_STATE_NAMES, ObjState } = objectArena;
 
 /** kmalloc_nolock()'s internal "retry another bucket" signal (`ERR_PTR(-EBUSY)`). @internal */

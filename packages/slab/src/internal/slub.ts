@@ -6,11 +6,11 @@ import * as objectArena from './object-arena.js';
 import * as slabCore from './slab-core.js';
 import { SlabCore } from './slab-core.js';
 import * as slabTable from './slab-table.js';
-import * as stat from './stat.js';
+import * as statMod from './stat.js';
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
-const { Stat } = stat;
+const { Stat } = statMod;
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
