@@ -1,4 +1,3 @@
-import type { CacheModel, Machine, PhysicalMemory } from '@sim/cpu';
 import { PAGEBLOCK_ORDER } from './constants.js';
 
 /**
@@ -59,6 +58,14 @@ export const PAGE_LLIST_OFFSET = LLIST_OFFSET;
 /** How much of `struct page` traffic goes through the cache model. @public */
 export type VmemmapCost = 'page' | 'lists' | 'none';
 
+/** The memory operations the mirror needs: a `@sim/cpu` Machine fits. @public */
+export interface MemoryAccess {
+  /** Charged 64-bit load. */
+  load(addr: number, site: number): number;
+  /** Charged 64-bit store. */
+  store(addr: number, value: number, site: number): void;
+}
+
 /** @internal */
 export class PageMap {
   readonly nrPages: number;
@@ -80,12 +87,7 @@ export class PageMap {
   /** Physical address of the first list head. */
   headsAddr = 0;
   private nextHead: number;
-  private m: Machine | null = null;
-  // touch() runs twice per page allocated and freed: it writes the word and
-  // charges the line itself (what machine.store() does) through these.
-  private memory: PhysicalMemory | null = null;
-  private cache: CacheModel | null = null;
-  private clock: Float64Array | null = null;
+  private mem: MemoryAccess | null = null;
   private site = 0;
   private chargePages = false;
   private chargeLinks = false;
@@ -111,16 +113,13 @@ export class PageMap {
 
   /** Attach the vmemmap mirror: `struct page` at `vmemmap + pfn * 64`, list heads at `headsAddr`. */
   attachMirror(
-    m: Machine,
+    mem: MemoryAccess,
     vmemmap: number,
     headsAddr: number,
     site: number,
     cost: VmemmapCost,
   ): void {
-    this.m = m;
-    this.memory = m.memory;
-    this.cache = m.cache;
-    this.clock = m.clock;
+    this.mem = mem;
     this.vmemmap = vmemmap;
     this.headsAddr = headsAddr;
     this.site = site;
@@ -158,20 +157,18 @@ export class PageMap {
 
   /** Write `pfn`'s metadata through the cache model (a store to its `struct page`). */
   touch(pfn: number): void {
-    if (this.chargePages === false) return;
-    const cpu = this.m!.cpu;
-    const addr = this.vmemmap + pfn * PAGE_BYTES;
-    this.memory!.write(addr, this.word(pfn));
-    this.clock![cpu]! += this.cache!.accessAddr(cpu, addr, true, this.site);
+    if (this.chargePages) {
+      this.mem!.store(this.vmemmap + pfn * PAGE_BYTES, this.word(pfn), this.site);
+    }
   }
 
   /** Read `pfn`'s metadata through the cache model (a load of its `struct page`). */
   inspect(pfn: number): void {
-    if (this.chargePages) this.m!.load(this.vmemmap + pfn * PAGE_BYTES, this.site);
+    if (this.chargePages) this.mem!.load(this.vmemmap + pfn * PAGE_BYTES, this.site);
   }
 
   private touchNode(idx: number, value: number): void {
-    this.m!.store(this.nodeAddr(idx), value < 0 ? 0 : this.nodeAddr(value), this.site);
+    this.mem!.store(this.nodeAddr(idx), value < 0 ? 0 : this.nodeAddr(value), this.site);
   }
 
   // ---- intrusive circular lists ---------------------------------------------------

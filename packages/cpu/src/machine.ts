@@ -24,11 +24,8 @@ import { CacheModel, PhysicalMemory } from './memory/index.js';
 import { MightSleepChecker } from './might-sleep.js';
 import { NmiController, type NmiHandler } from './nmi.js';
 import { PerCpu } from './percpu.js';
-import {
-  type ContextKind,
-  PREEMPT_MASK as PC_PREEMPT_MASK,
-  PREEMPT_OFFSET as PC_PREEMPT_OFFSET,
-} from './preempt-count.js';
+import type { ContextKind } from './preempt-count.js';
+import * as pcl from './preempt-count.js';
 import { type DmesgOptions, type LogLevel, type LogRecord, levelOf, PrintkLog } from './printk.js';
 import { type Rng, RngStreams } from './prng.js';
 import { ProbeRegistry } from './probes.js';
@@ -68,10 +65,9 @@ import {
 } from './wait.js';
 import { type DelayedWork, type Work, Workqueues } from './workqueue.js';
 
-// Module-local copies for preemptDisable()/preemptEnable(): plain constants
-// there, where an imported binding is read through its module cell.
-const PREEMPT_MASK = PC_PREEMPT_MASK;
-const PREEMPT_OFFSET = PC_PREEMPT_OFFSET;
+// Module-local copies for preemptDisable()/preemptEnable(): the JIT folds a
+// module's own consts, but reads an import through its module cell at every use.
+const { PREEMPT_MASK, PREEMPT_OFFSET } = pcl;
 
 /** Options of `machine.run()`. @public */
 export interface RunOptions {

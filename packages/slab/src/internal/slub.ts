@@ -10,17 +10,11 @@ import * as statMod from './stat.js';
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
-const { Stat } = statMod;
-
-// Module-local copies of imported constants and helpers: the JIT folds a module's
-// own consts, but reads an import through its module cell, with a TDZ check, at every use.
-const { ObjState } = objectArena;
-
-// Module-local copies of imported constants and helpers: the JIT folds a module's
-// own consts, but reads an import through its module cell, with a TDZ check, at every use.
 const { gfpflagsAllowSpinning } = gfpMod;
 const { EBUSY } = slabCore;
 const { FROZEN, SlabFlag } = slabTable;
+const { ObjState } = objectArena;
+const { Stat } = statMod;
 
 /**
  * SLUB as it was up to v6.19 (mm/slub.c): a per-CPU slab whose freelist is
@@ -95,7 +89,7 @@ export class SlubAllocator extends SlabCore {
 
   /** Charge an access to CPU `cpu`'s kmem_cache_cpu line. */
   private touchCpu(s: KmemCache, cpu: number, write: boolean): void {
-    this.clock[cpu]! += this.cacheModel.accessLine(cpu, s.cpuLineNo[cpu]!, write, this.siteCpu);
+    this.touchLine(s.cpuLineNo[cpu]!, write, this.siteCpu);
   }
 
   /**
@@ -109,8 +103,9 @@ export class SlubAllocator extends SlabCore {
     tid: number,
     newFl: number,
   ): boolean {
-    this.clock[cpu]! +=
-      this.cacheModel.accessLine(cpu, s.cpuLineNo[cpu]!, true, this.siteCpu) + this.atomicRmw;
+    this.m.charge(
+      this.cacheModel.accessLine(cpu, s.cpuLineNo[cpu]!, true, this.siteCpu) + this.atomicRmw,
+    );
     if (s.cTid[cpu] !== tid || s.cFreelist[cpu] !== oldFl) return false;
     s.cFreelist[cpu] = newFl;
     s.cTid[cpu] = tid + this.tidStep;
