@@ -340,23 +340,28 @@ describe('CacheModel: sites and counters', () => {
     expect(run()).toEqual(run());
   });
 
-  it('accessLine() by line number gives what access() gives for the same address', () => {
+  it('accessLine() by line number and accessAddr() give what access() gives for the same address', () => {
+    // Three models fed the same accesses, addresses of 2^31 and above included.
     const byAddr = new CacheModel(3, SMALL);
     const byLine = new CacheModel(3, SMALL);
+    const fast = new CacheModel(3, SMALL);
     const site = byAddr.siteId('x');
     byLine.siteId('x');
+    fast.siteId('x');
     let x = 11;
     for (let i = 0; i < 5000; i++) {
       x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
       const cpu = x % 3;
       const addr = ((x >>> 8) % 4096) * 8 + (i % 7 === 0 ? 2 ** 33 : 0);
       const write = (x & 16) !== 0;
-      expect(byLine.accessLine(cpu, byLine.lineNumber(addr), write, site)).toBe(
-        byAddr.access(cpu, addr, write, site),
-      );
+      const lat = byAddr.access(cpu, addr, write, site);
+      expect(byLine.accessLine(cpu, byLine.lineNumber(addr), write, site)).toBe(lat);
+      expect(fast.accessAddr(cpu, addr, write, site)).toBe(lat);
     }
-    expect(byLine.stats()).toEqual(byAddr.stats());
-    expect(byLine.siteStats()).toEqual(byAddr.siteStats());
+    for (const other of [byLine, fast]) {
+      expect(other.stats()).toEqual(byAddr.stats());
+      expect(other.siteStats()).toEqual(byAddr.siteStats());
+    }
   });
 });
 
@@ -390,6 +395,8 @@ describe('CacheModel: API misuse', () => {
     expect(cacheCode(() => cache.accessLine(2, 3, false, 0))).toBe('BAD_CPU');
     expect(cacheCode(() => cache.accessLine(-1, 3, true, 0))).toBe('BAD_CPU');
     expect(cacheCode(() => cache.accessLine(0, 3, false, 9))).toBe('BAD_SITE');
+    expect(cacheCode(() => cache.accessAddr(0, -64, true, 0))).toBe('BAD_ADDRESS');
+    expect(cacheCode(() => cache.accessAddr(0, 8.5, false, 0))).toBe('BAD_ADDRESS');
     expect(() => cache.access(7, 0, false, 0)).toThrow(/cpu 7 .*\[0, 2\)/);
     expect(cache.stats().totals.accesses).toBe(0);
     expect(cache.lineState(0).inLlc).toBe(false);

@@ -326,6 +326,20 @@ export class CacheModel {
   }
 
   /**
+   * {@link CacheModel.access} for a caller whose `cpu` (a CPU of this model)
+   * and `site` (an interned id) are known valid, such as an allocator's fast
+   * path charging CPU `machine.cpu` at a site it interned: only the address is
+   * checked, so the body stays small enough for those paths to inline.
+   * @internal
+   */
+  accessAddr(cpu: number, addr: number, write: boolean, site: number): number {
+    if ((addr | 0) === addr && addr >= 0) {
+      return this.accessLine(cpu, addr >>> this.lineShift, write, site);
+    }
+    return this.accessChecked(cpu, addr, write, site);
+  }
+
+  /**
    * {@link CacheModel.access} by line number, for a caller that validated its
    * arguments once (a lock's word, a per-CPU structure): `cpu` a CPU of this
    * model, `site` an interned id and `line` the {@link CacheModel.lineNumber}

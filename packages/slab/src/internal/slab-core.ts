@@ -133,6 +133,8 @@ export abstract class SlabCore implements SlabAllocator {
   readonly cacheModel: CacheModel;
   /** Extra cost of an atomic read-modify-write. */
   readonly atomicRmw: number;
+  /** The machine's per-CPU clocks, which the fast paths charge directly. */
+  readonly clock: Float64Array;
   readonly locking: Locking;
   readonly pages: PageAllocator;
   rcu: SlabRcuPort | null;
@@ -209,6 +211,7 @@ export abstract class SlabCore implements SlabAllocator {
     this.mem = m.memory;
     this.cacheModel = m.cache;
     this.atomicRmw = m.costs.atomicRmw;
+    this.clock = m.clock;
     this.locking = ports.locking;
     this.pages = ports.pages;
     this.rcu = ports.rcu ?? null;
@@ -1261,14 +1264,26 @@ export abstract class SlabCore implements SlabAllocator {
     s.stat[this.m.cpu * NR_STAT_ITEMS + item]! += n;
   }
 
-  /** `get_freepointer()`: a charged load of the object's free pointer. */
+  /**
+   * `get_freepointer()`: what `machine.load()` does for the word (read it,
+   * charge the access), without its wrapper and with only the address
+   * checked, so the fast paths that inline it have budget left for the
+   * cache model.
+   */
   getFreepointer(s: KmemCache, obj: number): number {
-    return this.m.load(obj + s.offset, this.siteFreelist);
+    const cpu = this.m.cpu;
+    const addr = obj + s.offset;
+    const v = this.mem.read(addr);
+    this.clock[cpu]! += this.cacheModel.accessAddr(cpu, addr, false, this.siteFreelist);
+    return v;
   }
 
-  /** `set_freepointer()`: a charged store of the object's free pointer. */
+  /** `set_freepointer()`: `machine.store()` of the word, as {@link SlabCore.getFreepointer}. */
   setFreepointer(s: KmemCache, obj: number, fp: number): void {
-    this.m.store(obj + s.offset, fp, this.siteFreelist);
+    const cpu = this.m.cpu;
+    const addr = obj + s.offset;
+    this.mem.write(addr, fp);
+    this.clock[cpu]! += this.cacheModel.accessAddr(cpu, addr, true, this.siteFreelist);
   }
 
   /** Whether `fp` is NULL or an object of `slab` (`check_valid_pointer()`). */
@@ -1287,8 +1302,8 @@ export abstract class SlabCore implements SlabAllocator {
 
   /** Charge an access to cache line number `line` (a per-CPU or slab descriptor line). */
   touchLine(line: number, write: boolean, site: number): void {
-    const m = this.m;
-    m.charge(this.cacheModel.accessLine(m.cpu, line, write, site));
+    const cpu = this.m.cpu;
+    this.clock[cpu]! += this.cacheModel.accessLine(cpu, line, write, site);
   }
 
   /** A read of `s`'s read-mostly kmem_cache line (`s->offset`, the deferred-free list head). */

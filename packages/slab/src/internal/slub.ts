@@ -89,7 +89,7 @@ export class SlubAllocator extends SlabCore {
 
   /** Charge an access to CPU `cpu`'s kmem_cache_cpu line. */
   private touchCpu(s: KmemCache, cpu: number, write: boolean): void {
-    this.touchLine(s.cpuLineNo[cpu]!, write, this.siteCpu);
+    this.clock[cpu]! += this.cacheModel.accessLine(cpu, s.cpuLineNo[cpu]!, write, this.siteCpu);
   }
 
   /**
@@ -103,9 +103,8 @@ export class SlubAllocator extends SlabCore {
     tid: number,
     newFl: number,
   ): boolean {
-    this.m.charge(
-      this.cacheModel.accessLine(cpu, s.cpuLineNo[cpu]!, true, this.siteCpu) + this.atomicRmw,
-    );
+    this.clock[cpu]! +=
+      this.cacheModel.accessLine(cpu, s.cpuLineNo[cpu]!, true, this.siteCpu) + this.atomicRmw;
     if (s.cTid[cpu] !== tid || s.cFreelist[cpu] !== oldFl) return false;
     s.cFreelist[cpu] = newFl;
     s.cTid[cpu] = tid + this.tidStep;
