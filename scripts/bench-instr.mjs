@@ -219,6 +219,13 @@ function callgrind(dir, name, measured) {
       process.execPath,
       // Compile on the main thread, so tier-up happens at the same point every run.
       '--no-concurrent-recompilation',
+      // The memory reducer collects on a wall-clock timer and bytecode flushing
+      // ages functions by collections: either recompiles hot code at a moment
+      // that differs between runs, which moved one build's figure by up to 10%.
+      '--no-memory-reducer',
+      '--no-flush-bytecode',
+      '--hash-seed=1',
+      '--random-seed=1',
       ...nodeFlags,
       ...(top > 0 ? ['--perf-basic-prof', '--interpreted-frames-native-stack'] : []),
       fileURLToPath(import.meta.url),

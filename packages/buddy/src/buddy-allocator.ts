@@ -88,18 +88,23 @@ export interface PageInfo {
 
 const STATE_NAMES = ['reserved', 'buddy', 'pcp', 'allocated', 'deferred', 'tail'] as const;
 
+// Each check is one compare for the values every caller passes (`x >>> 0 === x`
+// holds exactly for the integers in [0, 2^32)); anything else takes the full check.
 function checkGfp(gfp: unknown, what: string): number {
-  if (typeof gfp !== 'number' || !Number.isInteger(gfp) || gfp < 0 || gfp > 0xffffffff) {
-    throw new BuddyError(
-      'BAD_GFP',
-      'gfp',
-      `${what}: gfp ${show(gfp)} is invalid: accepted an integer mask in [0, 0xffffffff]`,
-    );
-  }
-  return gfp;
+  if (typeof gfp === 'number' && gfp >>> 0 === gfp) return gfp;
+  throw new BuddyError(
+    'BAD_GFP',
+    'gfp',
+    `${what}: gfp ${show(gfp)} is invalid: accepted an integer mask in [0, 0xffffffff]`,
+  );
 }
 
 function checkOrder(order: unknown, what: string): number {
+  if (typeof order === 'number' && order >>> 0 === order) return order;
+  return checkOrderSlow(order, what);
+}
+
+function checkOrderSlow(order: unknown, what: string): number {
   if (typeof order !== 'number' || !Number.isInteger(order) || order < 0) {
     throw new BuddyError(
       'BAD_ORDER',
@@ -144,17 +149,15 @@ export class BuddyAllocator implements PageAllocator {
   }
 
   private checkPage(page: unknown, what: string): number {
-    if (typeof page !== 'number' || !Number.isInteger(page) || page < 0 || page >= this.nrPages) {
-      throw new BuddyError(
-        'BAD_PAGE',
-        'page',
-        `${what}: page ${show(page)} is invalid: accepted a pfn in [0, ${this.nrPages})`,
-      );
-    }
-    if (this.core.pm.zone[page] === 0) {
+    if (typeof page === 'number' && page >>> 0 === page && page < this.nrPages) {
+      if (this.core.pm.zone[page] !== 0) return page;
       throw new BuddyError('BAD_PAGE', 'page', `${what}: pfn ${page} belongs to no zone`);
     }
-    return page;
+    throw new BuddyError(
+      'BAD_PAGE',
+      'page',
+      `${what}: page ${show(page)} is invalid: accepted a pfn in [0, ${this.nrPages})`,
+    );
   }
 
   private checkNid(nid: unknown, what: string): number {

@@ -250,6 +250,13 @@ export function checkCore(core: BuddyCore): BuddyInvariantReport {
       } else if (s === PageState.PCP) {
         pcp += size;
         if (onList[pfn] === 0) bad(`pcp page ${pfn} is on no pcp list`);
+        if (core.opts.vmemmapCost !== 'none') {
+          const w = core.m.memory.read(pm.vmemmap + pfn * STRUCT_PAGE_SIZE);
+          if (w !== pm.word(pfn))
+            bad(
+              `struct page of pcp pfn ${pfn} in memory (${w}) differs from its state (${pm.word(pfn)})`,
+            );
+        }
       } else if (s === PageState.DEFERRED) {
         deferred += size;
         if (onList[pfn] === 0) bad(`deferred page ${pfn} is not on trylock_free_pages`);

@@ -279,7 +279,7 @@ export class BuddyCore {
     // Locks and lists live in memblock memory: create them before the buddy
     // takes everything below the reserved region.
     for (let zi = 0; zi < this.zones.length; zi++) {
-      const row: PerCpuPages[] = [];
+      const row = this.zones[zi]!.perCpuPageset;
       for (let c = 0; c < nrCpus; c++) {
         row.push(new PerCpuPages(pm, locking.spinLock('&pcp->lock'), c));
       }
@@ -536,7 +536,7 @@ export class BuddyCore {
     if (this.pcpPinPreempt === false) return this.pcpLockOther(zone);
     const m = this.m;
     m.preemptDisable();
-    const p = this.pcp[zone.id]![m.cpu]!;
+    const p = zone.perCpuPageset[m.cpu]!;
     if (p.lock.trylock()) return p;
     m.preemptEnable();
     return null;
@@ -559,10 +559,10 @@ export class BuddyCore {
       const d = this.irqDepth[c]!;
       this.irqStack[c * IRQ_STACK + d] = this.listsLock.lockIrqsave();
       this.irqDepth[c] = d + 1;
-      return this.pcp[zone.id]![c]!;
+      return zone.perCpuPageset[c]!;
     }
     m.migrateDisable();
-    const p = this.pcp[zone.id]![m.cpu]!;
+    const p = zone.perCpuPageset[m.cpu]!;
     if (p.lock.trylock()) return p;
     m.migrateEnable();
     return null;
@@ -844,7 +844,7 @@ export class BuddyCore {
     if (order > 0 && (gfp & __GFP_COMP) !== 0) f |= PageFlag.HEAD;
     if ((allocFlags & ALLOC_NO_WATERMARKS) !== 0) f |= PageFlag.PFMEMALLOC;
     pm.flags[pfn] = f;
-    pm.touch(pfn);
+    pm.touchAs(pfn, PageState.ALLOC, order, f);
     this.events.pgalloc[zone.slot]! += 1 << order;
     zone.pgalloc += 1 << order;
     if ((gfp & __GFP_ZERO) !== 0) {
@@ -1037,7 +1037,8 @@ export class BuddyCore {
     pm.state[pfn] = PageState.PCP;
     pm.order[pfn] = order;
     pm.add(pfn, p.listBase + pindex);
-    pm.touch(pfn);
+    // freeFrozenPages() cleared the flags.
+    pm.touchAs(pfn, PageState.PCP, order, 0);
     p.count += 1 << order;
     this.m.probe(this.probePcpLocked);
     const freeHigh = p.noteFree(order);
@@ -1152,7 +1153,7 @@ export class BuddyCore {
 
   /** `drain_pages_zone()` for one CPU. */
   drainPagesZone(cpu: number, zone: Zone): void {
-    const p = this.pcp[zone.id]![cpu]!;
+    const p = zone.perCpuPageset[cpu]!;
     if (p.count === 0) return;
     if (this.lock2020) {
       const f = this.listsLock.lockIrqsave();

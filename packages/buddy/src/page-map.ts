@@ -1,3 +1,4 @@
+import type { CacheModel, Machine } from '@sim/cpu';
 import { PAGEBLOCK_ORDER } from './constants.js';
 
 /**
@@ -47,6 +48,10 @@ export const PageFlag = {
 const PAGE_BYTES = 64;
 const HEAD_BYTES = 16;
 const LLIST_OFFSET = 8;
+// 64 struct pages fill one 4 KiB page of the vmemmap; a struct page is 8 words.
+const PAGES_PER_VMEMMAP_PAGE_SHIFT = 6;
+const VMEMMAP_PAGE_MASK = 63;
+const WORDS_PER_PAGE_SHIFT = 3;
 
 /** Bytes of one `struct page` (64 on x86_64). @public */
 export const STRUCT_PAGE_SIZE = PAGE_BYTES;
@@ -91,6 +96,13 @@ export class PageMap {
   private site = 0;
   private chargePages = false;
   private chargeLinks = false;
+  // Every page allocated or freed is touched: the store goes straight into the
+  // vmemmap page's words and charges the line, which is what machine.store()
+  // does, without translating the address each time.
+  private machine: Machine | null = null;
+  private cache: CacheModel | null = null;
+  private clock: Float64Array = new Float64Array(0);
+  private readonly vmemmapWords: (Float64Array | undefined)[];
 
   constructor(nrPages: number, nrHeads: number) {
     this.nrPages = nrPages;
@@ -105,21 +117,32 @@ export class PageMap {
     this.owner = new Int32Array(nrPages);
     this.blockMt = new Uint8Array(Math.ceil(nrPages / (1 << PAGEBLOCK_ORDER)));
     this.nextHead = nrPages;
+    this.vmemmapWords = new Array<Float64Array | undefined>(
+      (nrPages + VMEMMAP_PAGE_MASK) >>> PAGES_PER_VMEMMAP_PAGE_SHIFT,
+    ).fill(undefined);
     for (let i = nrPages; i < n; i++) {
       this.next[i] = i;
       this.prev[i] = i;
     }
   }
 
-  /** Attach the vmemmap mirror: `struct page` at `vmemmap + pfn * 64`, list heads at `headsAddr`. */
+  /**
+   * Attach the vmemmap mirror: `struct page` at `vmemmap + pfn * 64` (4 KiB
+   * aligned), list heads at `headsAddr`.
+   */
   attachMirror(
-    mem: MemoryAccess,
+    machine: Machine,
     vmemmap: number,
     headsAddr: number,
     site: number,
     cost: VmemmapCost,
   ): void {
-    this.mem = mem;
+    if (vmemmap % 4096 !== 0)
+      throw new RangeError(`page map: vmemmap ${vmemmap} is not page aligned`);
+    this.mem = machine;
+    this.machine = machine;
+    this.cache = machine.cache;
+    this.clock = machine.clock;
     this.vmemmap = vmemmap;
     this.headsAddr = headsAddr;
     this.site = site;
@@ -157,9 +180,40 @@ export class PageMap {
 
   /** Write `pfn`'s metadata through the cache model (a store to its `struct page`). */
   touch(pfn: number): void {
-    if (this.chargePages) {
-      this.mem!.store(this.vmemmap + pfn * PAGE_BYTES, this.word(pfn), this.site);
+    if (this.chargePages === true) {
+      this.storeWord(pfn, this.word(pfn));
     }
+  }
+
+  /**
+   * {@link PageMap.touch} for a caller that has just set `pfn`'s state, order
+   * and flags to these values: only the zone is read back to build the word.
+   */
+  touchAs(pfn: number, state: number, order: number, flags: number): void {
+    if (this.chargePages === true) {
+      this.storeWord(pfn, state | (order << 3) | (flags << 10) | (this.zone[pfn]! << 18));
+    }
+  }
+
+  private storeWord(pfn: number, word: number): void {
+    const m = this.machine!;
+    const cpu = m.cpu;
+    const words = this.vmemmapWords[pfn >>> PAGES_PER_VMEMMAP_PAGE_SHIFT] ?? this.vmemmapPage(pfn);
+    words[(pfn & VMEMMAP_PAGE_MASK) << WORDS_PER_PAGE_SHIFT] = word;
+    this.clock[cpu]! += this.cache!.accessAddr(
+      cpu,
+      this.vmemmap + pfn * PAGE_BYTES,
+      true,
+      this.site,
+    );
+  }
+
+  /** The words of the vmemmap page holding `pfn`'s struct page, materialised as a store would. */
+  private vmemmapPage(pfn: number): Float64Array {
+    const i = pfn >>> PAGES_PER_VMEMMAP_PAGE_SHIFT;
+    const words = this.machine!.memory.pageWords(this.vmemmap + i * 4096);
+    this.vmemmapWords[i] = words;
+    return words;
   }
 
   /** Read `pfn`'s metadata through the cache model (a load of its `struct page`). */

@@ -2,6 +2,7 @@ import * as allocFlagsMod from './alloc-flags.js';
 import * as constants from './constants.js';
 import type { PageMap } from './page-map.js';
 import * as pageMap from './page-map.js';
+import type { PerCpuPages } from './pcp.js';
 
 // Module-local copies of imported constants and helpers: the JIT folds a module's
 // own consts, but reads an import through its module cell, with a TDZ check, at every use.
@@ -126,6 +127,8 @@ export class Zone {
   pagesetHighMin = 0;
   pagesetHighMax = 0;
   pagesetBatch = 1;
+  /** `zone->per_cpu_pageset`: each CPU's lists for this zone, by CPU id. */
+  readonly perCpuPageset: PerCpuPages[] = [];
 
   private readonly pm: PageMap;
 

@@ -10,6 +10,7 @@ import {
 } from '@sim/gfp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BuddyError, MAX_PAGE_ORDER, NO_PAGE, NR_PAGE_ORDERS } from '../src/index.js';
+import { coreOf } from '../src/page-alloc.js';
 import { boot, checkAllInvariants } from './fixtures/machine.js';
 
 afterEach(checkAllInvariants);
@@ -220,6 +221,18 @@ describe('struct page lives in simulated memory', () => {
     const q = k2.m.runOn(0, () => k2.a.allocPages(GFP_NOWAIT, 0))!;
     expect(site(k2)).toBe(0);
     k2.m.runOn(0, () => k2.a.freePages(q, 0));
+  });
+
+  it("an allocation and a free store the page's new state into its struct page", () => {
+    const k = boot({}, { kswapd: false });
+    const pm = coreOf(k.a).pm;
+    const structPage = (pfn: number): number => k.m.memory.read(pm.vmemmap + pfn * 64);
+    const p = k.m.runOn(0, () => k.a.allocPages(GFP_KERNEL, 0));
+    expect(structPage(p)).toBe(pm.word(p));
+    expect(pm.word(p) & 7).toBe(3); // PageState.ALLOC
+    k.m.runOn(0, () => k.a.freePages(p, 0));
+    expect(structPage(p)).toBe(pm.word(p));
+    expect(pm.word(p) & 7).toBe(2); // PageState.PCP: on this CPU's list
   });
 
   it('the struct page array is reserved memory, counted in "pages reserved"', () => {
