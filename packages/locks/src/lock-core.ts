@@ -82,12 +82,14 @@ export class LockCore {
    */
   tryTake(): boolean {
     const m = this.m;
-    if (this.ownerCpu >= 0 || this.clock[m.cpu]! < this.freeAt) {
+    const cpu = m.cpu;
+    const now = this.clock[cpu]!;
+    if (this.ownerCpu >= 0 || now < this.freeAt) {
       m.load(this.addr, this.site);
       this.stat.tryFail += 1;
       return false;
     }
-    this.take();
+    this.take(cpu, now);
     return true;
   }
 
@@ -102,26 +104,27 @@ export class LockCore {
   spin(): void {
     const m = this.m;
     if (this.ownerCpu >= 0) this.deadlock();
-    const now = this.clock[m.cpu]!;
+    const cpu = m.cpu;
+    const now = this.clock[cpu]!;
     if (now < this.freeAt) {
       const wait = this.freeAt - now;
       m.charge(wait);
       this.stat.contended(wait);
+      this.take(cpu, this.clock[cpu]!);
+      return;
     }
-    this.take();
+    this.take(cpu, now);
   }
 
   // The word is known to be free here, so the successful cmpxchg is a store
-  // of the owner plus the cost of the atomic read-modify-write.
-  private take(): void {
-    const m = this.m;
-    const cpu = m.cpu;
+  // of the owner plus the cost of the atomic read-modify-write. `before` is
+  // the CPU's clock, which the caller has just read.
+  private take(cpu: number, before: number): void {
     this.word[this.wordIdx] = cpu + 1;
-    const now =
-      this.clock[cpu]! + (this.cache.accessLine(cpu, this.line, true, this.site) + this.rmwCost);
+    const now = before + (this.cache.accessLine(cpu, this.line, true, this.site) + this.rmwCost);
     this.clock[cpu] = now;
     this.ownerCpu = cpu;
-    const task = m.current;
+    const task = this.m.current;
     if (this.ownerTask !== task) this.ownerTask = task;
     this.acquiredAt = now;
     this.stat.acquisitions += 1;
@@ -137,9 +140,10 @@ export class LockCore {
     const cpu = m.cpu;
     if (this.ownerCpu !== cpu) this.spinBug('wrong CPU');
     const clock = this.clock;
-    this.stat.held(clock[cpu]! - this.acquiredAt);
+    const before = clock[cpu]!;
+    this.stat.held(before - this.acquiredAt);
     this.word[this.wordIdx] = 0;
-    const now = clock[cpu]! + this.cache.accessLine(cpu, this.line, true, this.site);
+    const now = before + this.cache.accessLine(cpu, this.line, true, this.site);
     clock[cpu] = now;
     this.freeAt = now;
     this.ownerCpu = -1;
