@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Count the host instructions one operation of each hot path executes, with
 // valgrind's callgrind. Wall-clock rates on a shared host swing by up to 2x
-// from one minute to the next; instruction counts of one build are the same
-// from run to run (see the V8 flags below), so they show whether a change made
-// a hot path cheaper. Each case runs twice
+// from one minute to the next; instruction counts of one build stay within
+// about 1% from run to run (see the V8 flags below), so they show whether a
+// change made a hot path cheaper. Each case runs twice
 // under callgrind, once with a warm-up only and once with the warm-up plus N
 // measured operations; the difference over N is the cost of one operation
 // once the JIT has settled. With --top K, the K functions whose cost grew the
@@ -218,8 +218,9 @@ function callgrind(dir, name, measured) {
       '--tool=callgrind',
       `--callgrind-out-file=${out}`,
       process.execPath,
-      // Compile on the main thread, so tier-up happens at the same point every run.
-      '--no-concurrent-recompilation',
+      // Compile on the main thread, with no other background work, so tier-up
+      // happens at the same point every run.
+      '--predictable',
       // The memory reducer collects on a wall-clock timer and bytecode flushing
       // ages functions by collections: either recompiles hot code at a moment
       // that differs between runs, which moved one build's figure by up to 10%.
