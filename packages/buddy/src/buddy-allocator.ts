@@ -547,7 +547,7 @@ export class BuddyAllocator implements PageAllocator {
   zones(): ZoneInfo[] {
     const core = this.core;
     return core.zones.map((z) => {
-      const p0 = core.pcp[z.id]![0]!;
+      const p0 = z.perCpuPageset[0]!;
       return {
         nid: z.nid,
         name: z.name,

@@ -37,7 +37,7 @@ export {
 } from './invariants.js';
 export type { NodeStatItem } from './node.js';
 export type { OomKillRecord } from './oom-kill.js';
-export { type MemoryAccess, STRUCT_PAGE_SIZE, type VmemmapCost } from './page-map.js';
+export { STRUCT_PAGE_SIZE, type VmemmapCost } from './page-map.js';
 export * from './ports.js';
 export {
   DEFAULT_SEEKS,

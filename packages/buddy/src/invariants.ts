@@ -65,6 +65,16 @@ export function checkCore(core: BuddyCore): BuddyInvariantReport {
   const bad = (msg: string): void => {
     if (problems.length < MAX_PROBLEMS) problems.push(msg);
   };
+  // The struct page word that the vmemmap mirror holds for a free page.
+  const checkMirror = (pfn: number, kind: string): void => {
+    if (core.opts.vmemmapCost === 'none') return;
+    const w = core.m.memory.read(pm.vmemmap + pfn * STRUCT_PAGE_SIZE);
+    if (w !== pm.word(pfn)) {
+      bad(
+        `struct page of ${kind} pfn ${pfn} in memory (${w}) differs from its state (${pm.word(pfn)})`,
+      );
+    }
+  };
   const onList = new Uint8Array(n);
   const mark = (pfn: number, what: string): boolean => {
     if (pfn < 0 || pfn >= n) {
@@ -122,7 +132,7 @@ export function checkCore(core: BuddyCore): BuddyInvariantReport {
 
   // Per-CPU lists.
   for (const z of core.zones) {
-    for (const p of core.pcp[z.id]!) {
+    for (const p of z.perCpuPageset) {
       let count = 0;
       for (let i = 0; i < NR_PCP_LISTS; i++) {
         const head = p.listBase + i;
@@ -240,23 +250,11 @@ export function checkCore(core: BuddyCore): BuddyInvariantReport {
             if (b > pfn) bad(`free buddies at pfn ${pfn} and ${b} (order ${o}) were not merged`);
           }
         }
-        if (core.opts.vmemmapCost !== 'none') {
-          const w = core.m.memory.read(pm.vmemmap + pfn * STRUCT_PAGE_SIZE);
-          if (w !== pm.word(pfn))
-            bad(
-              `struct page of free pfn ${pfn} in memory (${w}) differs from its state (${pm.word(pfn)})`,
-            );
-        }
+        checkMirror(pfn, 'free');
       } else if (s === PageState.PCP) {
         pcp += size;
         if (onList[pfn] === 0) bad(`pcp page ${pfn} is on no pcp list`);
-        if (core.opts.vmemmapCost !== 'none') {
-          const w = core.m.memory.read(pm.vmemmap + pfn * STRUCT_PAGE_SIZE);
-          if (w !== pm.word(pfn))
-            bad(
-              `struct page of pcp pfn ${pfn} in memory (${w}) differs from its state (${pm.word(pfn)})`,
-            );
-        }
+        checkMirror(pfn, 'pcp');
       } else if (s === PageState.DEFERRED) {
         deferred += size;
         if (onList[pfn] === 0) bad(`deferred page ${pfn} is not on trylock_free_pages`);

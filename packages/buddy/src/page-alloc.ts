@@ -138,8 +138,6 @@ export class BuddyCore {
   readonly zonelists: Zone[][][] = [];
   /** `__GFP_THISNODE` zonelists (`ZONELIST_NOFALLBACK`). */
   readonly thisnodeZonelists: Zone[][][] = [];
-  /** pcp[zone id][cpu]. */
-  readonly pcp: PerCpuPages[][] = [];
   /** `cpu_to_node()`. */
   readonly cpuNode: Int32Array;
   /** `zone->trylock_free_pages` per zone id. */
@@ -278,12 +276,10 @@ export class BuddyCore {
 
     // Locks and lists live in memblock memory: create them before the buddy
     // takes everything below the reserved region.
-    for (let zi = 0; zi < this.zones.length; zi++) {
-      const row = this.zones[zi]!.perCpuPageset;
+    for (const z of this.zones) {
       for (let c = 0; c < nrCpus; c++) {
-        row.push(new PerCpuPages(pm, locking.spinLock('&pcp->lock'), c));
+        z.perCpuPageset.push(new PerCpuPages(pm, locking.spinLock('&pcp->lock'), c));
       }
-      this.pcp.push(row);
     }
     this.zoneLocks = this.zones.map(() => locking.spinLock('&zone->lock'));
     for (const z of this.zones)
@@ -448,7 +444,7 @@ export class BuddyCore {
       z.pagesetBatch = batch;
       z.pagesetHighMin = highMin;
       z.pagesetHighMax = highMax;
-      for (const p of this.pcp[z.id]!) {
+      for (const p of z.perCpuPageset) {
         if (this.opts.pcp && z.managed > 0) p.setLimits(highMin, highMax, batch);
         else p.setLimits(0, 0, 1);
       }
@@ -1179,7 +1175,7 @@ export class BuddyCore {
   /** Pages on every per-CPU list of a zone. */
   pcpCount(zone: Zone): number {
     let n = 0;
-    for (const p of this.pcp[zone.id]!) n += p.count;
+    for (const p of zone.perCpuPageset) n += p.count;
     return n;
   }
 

@@ -1,4 +1,4 @@
-import type { CacheModel, Machine } from '@sim/cpu';
+import type { CacheModel, Machine, PhysicalMemory } from '@sim/cpu';
 import { PAGEBLOCK_ORDER } from './constants.js';
 
 /**
@@ -48,10 +48,6 @@ export const PageFlag = {
 const PAGE_BYTES = 64;
 const HEAD_BYTES = 16;
 const LLIST_OFFSET = 8;
-// 64 struct pages fill one 4 KiB page of the vmemmap; a struct page is 8 words.
-const PAGES_PER_VMEMMAP_PAGE_SHIFT = 6;
-const VMEMMAP_PAGE_MASK = 63;
-const WORDS_PER_PAGE_SHIFT = 3;
 
 /** Bytes of one `struct page` (64 on x86_64). @public */
 export const STRUCT_PAGE_SIZE = PAGE_BYTES;
@@ -63,12 +59,9 @@ export const PAGE_LLIST_OFFSET = LLIST_OFFSET;
 /** How much of `struct page` traffic goes through the cache model. @public */
 export type VmemmapCost = 'page' | 'lists' | 'none';
 
-/** The memory operations the mirror needs: a `@sim/cpu` Machine fits. @public */
-export interface MemoryAccess {
-  /** Charged 64-bit load. */
-  load(addr: number, site: number): number;
-  /** Charged 64-bit store. */
-  store(addr: number, value: number, site: number): void;
+/** The mirrored `struct page` word: state, order, flags and zone id + 1. */
+function packWord(state: number, order: number, flags: number, zone: number): number {
+  return state | (order << 3) | (flags << 10) | (zone << 18);
 }
 
 /** @internal */
@@ -92,17 +85,15 @@ export class PageMap {
   /** Physical address of the first list head. */
   headsAddr = 0;
   private nextHead: number;
-  private mem: MemoryAccess | null = null;
+  private m: Machine | null = null;
+  // Every page allocated or freed is touched: storeWord() writes the word and
+  // charges the line itself (what machine.store() does) through these.
+  private memory: PhysicalMemory | null = null;
+  private cache: CacheModel | null = null;
+  private clock: Float64Array | null = null;
   private site = 0;
   private chargePages = false;
   private chargeLinks = false;
-  // Every page allocated or freed is touched: the store goes straight into the
-  // vmemmap page's words and charges the line, which is what machine.store()
-  // does, without translating the address each time.
-  private machine: Machine | null = null;
-  private cache: CacheModel | null = null;
-  private clock: Float64Array = new Float64Array(0);
-  private readonly vmemmapWords: (Float64Array | undefined)[];
 
   constructor(nrPages: number, nrHeads: number) {
     this.nrPages = nrPages;
@@ -117,32 +108,24 @@ export class PageMap {
     this.owner = new Int32Array(nrPages);
     this.blockMt = new Uint8Array(Math.ceil(nrPages / (1 << PAGEBLOCK_ORDER)));
     this.nextHead = nrPages;
-    this.vmemmapWords = new Array<Float64Array | undefined>(
-      (nrPages + VMEMMAP_PAGE_MASK) >>> PAGES_PER_VMEMMAP_PAGE_SHIFT,
-    ).fill(undefined);
     for (let i = nrPages; i < n; i++) {
       this.next[i] = i;
       this.prev[i] = i;
     }
   }
 
-  /**
-   * Attach the vmemmap mirror: `struct page` at `vmemmap + pfn * 64` (4 KiB
-   * aligned), list heads at `headsAddr`.
-   */
+  /** Attach the vmemmap mirror: `struct page` at `vmemmap + pfn * 64`, list heads at `headsAddr`. */
   attachMirror(
-    machine: Machine,
+    m: Machine,
     vmemmap: number,
     headsAddr: number,
     site: number,
     cost: VmemmapCost,
   ): void {
-    if (vmemmap % 4096 !== 0)
-      throw new RangeError(`page map: vmemmap ${vmemmap} is not page aligned`);
-    this.mem = machine;
-    this.machine = machine;
-    this.cache = machine.cache;
-    this.clock = machine.clock;
+    this.m = m;
+    this.memory = m.memory;
+    this.cache = m.cache;
+    this.clock = m.clock;
     this.vmemmap = vmemmap;
     this.headsAddr = headsAddr;
     this.site = site;
@@ -170,19 +153,13 @@ export class PageMap {
    * as `pageblock_flags` does, so it is not part of the word.)
    */
   word(pfn: number): number {
-    return (
-      this.state[pfn]! |
-      (this.order[pfn]! << 3) |
-      (this.flags[pfn]! << 10) |
-      (this.zone[pfn]! << 18)
-    );
+    return packWord(this.state[pfn]!, this.order[pfn]!, this.flags[pfn]!, this.zone[pfn]!);
   }
 
   /** Write `pfn`'s metadata through the cache model (a store to its `struct page`). */
   touch(pfn: number): void {
-    if (this.chargePages === true) {
-      this.storeWord(pfn, this.word(pfn));
-    }
+    if (this.chargePages === false) return;
+    this.storeWord(pfn, this.word(pfn));
   }
 
   /**
@@ -190,39 +167,24 @@ export class PageMap {
    * and flags to these values: only the zone is read back to build the word.
    */
   touchAs(pfn: number, state: number, order: number, flags: number): void {
-    if (this.chargePages === true) {
-      this.storeWord(pfn, state | (order << 3) | (flags << 10) | (this.zone[pfn]! << 18));
-    }
+    if (this.chargePages === false) return;
+    this.storeWord(pfn, packWord(state, order, flags, this.zone[pfn]!));
   }
 
   private storeWord(pfn: number, word: number): void {
-    const m = this.machine!;
-    const cpu = m.cpu;
-    const words = this.vmemmapWords[pfn >>> PAGES_PER_VMEMMAP_PAGE_SHIFT] ?? this.vmemmapPage(pfn);
-    words[(pfn & VMEMMAP_PAGE_MASK) << WORDS_PER_PAGE_SHIFT] = word;
-    this.clock[cpu]! += this.cache!.accessAddr(
-      cpu,
-      this.vmemmap + pfn * PAGE_BYTES,
-      true,
-      this.site,
-    );
-  }
-
-  /** The words of the vmemmap page holding `pfn`'s struct page, materialised as a store would. */
-  private vmemmapPage(pfn: number): Float64Array {
-    const i = pfn >>> PAGES_PER_VMEMMAP_PAGE_SHIFT;
-    const words = this.machine!.memory.pageWords(this.vmemmap + i * 4096);
-    this.vmemmapWords[i] = words;
-    return words;
+    const cpu = this.m!.cpu;
+    const addr = this.vmemmap + pfn * PAGE_BYTES;
+    this.memory!.write(addr, word);
+    this.clock![cpu]! += this.cache!.accessAddr(cpu, addr, true, this.site);
   }
 
   /** Read `pfn`'s metadata through the cache model (a load of its `struct page`). */
   inspect(pfn: number): void {
-    if (this.chargePages) this.mem!.load(this.vmemmap + pfn * PAGE_BYTES, this.site);
+    if (this.chargePages) this.m!.load(this.vmemmap + pfn * PAGE_BYTES, this.site);
   }
 
   private touchNode(idx: number, value: number): void {
-    this.mem!.store(this.nodeAddr(idx), value < 0 ? 0 : this.nodeAddr(value), this.site);
+    this.m!.store(this.nodeAddr(idx), value < 0 ? 0 : this.nodeAddr(value), this.site);
   }
 
   // ---- intrusive circular lists ---------------------------------------------------

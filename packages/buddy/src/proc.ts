@@ -110,7 +110,7 @@ export function zoneinfo(core: BuddyCore): string {
       out += '\n  pagesets';
       const thr = statThreshold(z.managed, cpus);
       for (let c = 0; c < cpus; c++) {
-        const p = core.pcp[z.id]![c]!;
+        const p = z.perCpuPageset[c]!;
         out +=
           `\n    cpu: ${c}` +
           `\n              count:    ${p.count}` +

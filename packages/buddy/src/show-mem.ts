@@ -62,7 +62,7 @@ export function showMemLines(core: BuddyCore, maxZoneIdx: number = MAX_NR_ZONES 
   const local = core.m.cpu;
   for (const z of core.zones) {
     if (!z.populated || z.slot > maxZoneIdx) continue;
-    const localPcp = core.pcp[z.id]![local]!.count;
+    const localPcp = z.perCpuPageset[local]!.count;
     out.push(
       `Node ${z.nid} ${z.name} free:${K(z.freePages)}kB boost:${K(z.watermarkBoost)}kB min:${K(z.wmarkMin + z.watermarkBoost)}kB low:${K(z.wmarkLow + z.watermarkBoost)}kB high:${K(z.wmarkHigh + z.watermarkBoost)}kB reserved_highatomic:${K(z.nrReservedHighatomic)}KB active_anon:${K(z.lruPages[LRU_ACTIVE_ANON]!)}kB inactive_anon:${K(z.lruPages[LRU_INACTIVE_ANON]!)}kB active_file:${K(z.lruPages[LRU_ACTIVE_FILE]!)}kB inactive_file:${K(z.lruPages[LRU_INACTIVE_FILE]!)}kB unevictable:0kB writepending:0kB present:${K(z.present)}kB managed:${K(z.managed)}kB mlocked:0kB bounce:0kB free_pcp:${K(core.pcpCount(z))}kB local_pcp:${K(localPcp)}kB free_cma:0kB`,
     );
