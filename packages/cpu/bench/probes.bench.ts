@@ -23,6 +23,12 @@ describe('hot-path primitives (x1000 per iteration)', () => {
       m.preemptEnable();
     }
   });
+  bench('preemptCountAdd(2)+preemptCountSub(2)', () => {
+    for (let i = 0; i < BATCH; i++) {
+      m.preemptCountAdd(2);
+      m.preemptCountSub(2);
+    }
+  });
   bench('localIrqSave()+localIrqRestore()', () => {
     for (let i = 0; i < BATCH; i++) m.localIrqRestore(m.localIrqSave());
   });

@@ -152,6 +152,7 @@ export class IrqController {
     this.pendingLines[i] = 1;
     this.pendingCount[c] = this.pendingCount[c]! + 1;
     m.attn[c] = m.attn[c]! + 1;
+    m.probeGate++;
     if (!(m.executing && m.curCpu === c)) this.kick(c);
   }
 
@@ -172,6 +173,7 @@ export class IrqController {
     this.pendingLines[base + irq] = 0;
     this.pendingCount[c] = this.pendingCount[c]! - 1;
     this.m.attn[c] = this.m.attn[c]! - 1;
+    this.m.probeGate--;
     this.handle(c, this.descs[irq]!);
   }
 

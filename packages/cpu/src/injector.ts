@@ -86,6 +86,7 @@ export class Injection {
     if (!this.attached) return;
     this.attached = false;
     this.m.probes.detach(this.probeId, this);
+    this.m.probeGate--;
   }
 
   /** @internal called from a probe hit on CPU `c` */

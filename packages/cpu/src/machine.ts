@@ -129,6 +129,11 @@ export class Machine {
   readonly queue: EventQueue;
   /** @internal per-CPU count of pending NMIs and hardirq lines */
   readonly attn: Int32Array;
+  /**
+   * @internal the sum of `attn` over all CPUs plus the injections attached to
+   * probes: while it is 0, `probe()` has nothing to do and reads nothing else
+   */
+  probeGate = 0;
   /** @internal */
   readonly chain: CallChain;
   /** @internal */
@@ -570,6 +575,56 @@ export class Machine {
     }
     pc[c] = v - PREEMPT_OFFSET;
     this.clock[c]! += this.toggleCost;
+  }
+  /**
+   * `preempt_count_add(val)` standing for `val` nested `preempt_disable()`
+   * calls made back to back, such as the per-CPU pin before a spin_trylock():
+   * the same count, cost and "Preemption disabled at:" record as `val`
+   * calls, in one update. Near the overflow limit it takes the calls one by
+   * one, so the warnings are the same too.
+   * @throws {@link MachineError} `BAD_ARGUMENT` unless `val` is an integer from 1 to 255.
+   */
+  preemptCountAdd(val: number): void {
+    const c = this.curCpu;
+    const pc = this.pcArr;
+    const v = pc[c]!;
+    // One test for the argument and the overflow margin; the rest is out of line.
+    if (!((v & PREEMPT_MASK) + val <= PREEMPT_MASK - 10 && val >= 1 && (val | 0) === val)) {
+      this.preemptCountAddSlow(val);
+      return;
+    }
+    pc[c] = v + val * PREEMPT_OFFSET;
+    if (v === 0) this.pdFn[c] = this.chain.top(c);
+    this.clock[c]! += this.toggleCost * val;
+  }
+  /** {@link Machine.preemptCountAdd} near the overflow limit, or with a bad `val`. */
+  private preemptCountAddSlow(val: number): void {
+    if (!((val | 0) === val && val >= 1 && val <= PREEMPT_MASK))
+      badPreemptVal('preemptCountAdd', val);
+    for (let i = 0; i < val; i++) this.preemptDisable();
+  }
+  /**
+   * `preempt_count_sub(val)` standing for `val` `preempt_enable()` calls made
+   * back to back. When fewer than `val` levels are held it takes the calls
+   * one by one, so the underflow warning is the same too.
+   * @throws {@link MachineError} `BAD_ARGUMENT` unless `val` is an integer from 1 to 255.
+   */
+  preemptCountSub(val: number): void {
+    const c = this.curCpu;
+    const pc = this.pcArr;
+    const v = pc[c]!;
+    if (!((v & PREEMPT_MASK) >= val * PREEMPT_OFFSET && val >= 1 && (val | 0) === val)) {
+      this.preemptCountSubSlow(val);
+      return;
+    }
+    pc[c] = v - val * PREEMPT_OFFSET;
+    this.clock[c]! += this.toggleCost * val;
+  }
+  /** {@link Machine.preemptCountSub} with fewer than `val` levels held, or with a bad `val`. */
+  private preemptCountSubSlow(val: number): void {
+    if (!((val | 0) === val && val >= 1 && val <= PREEMPT_MASK))
+      badPreemptVal('preemptCountSub', val);
+    for (let i = 0; i < val; i++) this.preemptEnable();
   }
   /** `local_irq_save()`: returns the flags to restore. */
   localIrqSave(): number {
@@ -1215,11 +1270,12 @@ export class Machine {
    * are on) and runs the attached injections.
    */
   probe(id: number): void {
-    if ((this.probes.attached[id]! | this.attn[this.curCpu]!) !== 0) this.probeSlow(id);
+    if (this.probeGate !== 0) this.probeSlow(id);
   }
 
   private probeSlow(id: number): void {
     const c = this.curCpu;
+    if ((this.probes.attached[id]! | this.attn[c]!) === 0) return;
     if (this.attn[c] !== 0) this.deliverInterrupts(c);
     if (this.probes.attached[id] === 1) {
       const list = this.probes.hits[id]!;
@@ -1260,6 +1316,7 @@ export class Machine {
     const rng = 'rate' in trigger ? this.rngs.get(`inject/${kind}/${probeName}/${serial}`) : null;
     const inj = new Injection(this, kind, probeName, id, trigger, handler, rng);
     this.probes.attach(id, inj);
+    this.probeGate++;
     return inj;
   }
 
@@ -1388,4 +1445,12 @@ function checkNonNeg(v: number, what: string, integer: boolean): void {
  */
 export function createMachine(config: MachineConfig = {}): Machine {
   return new Machine(resolveMachineConfig(config));
+}
+
+/** The argument check of `preemptCountAdd()`/`preemptCountSub()`. */
+function badPreemptVal(fn: string, val: unknown): never {
+  throw new MachineError(
+    'BAD_ARGUMENT',
+    `${fn}(${show(val)}): accepted an integer from 1 to ${PREEMPT_MASK}`,
+  );
 }

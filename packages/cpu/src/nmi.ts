@@ -30,6 +30,7 @@ export class NmiController {
     const m = this.m;
     this.queues[c]!.push(h);
     m.attn[c] = m.attn[c]! + 1;
+    m.probeGate++;
     if (!(m.executing && m.curCpu === c)) m.irq.kick(c);
   }
 
@@ -37,6 +38,7 @@ export class NmiController {
   deliverOne(c: number): void {
     const h = this.queues[c]!.shift()!;
     this.m.attn[c] = this.m.attn[c]! - 1;
+    this.m.probeGate--;
     this.run(c, h);
   }
 

@@ -3,6 +3,7 @@ import {
   createMachine,
   IRQF_NO_THREAD,
   type Machine,
+  MachineError,
   NET_RX_SOFTIRQ,
   PREEMPT_MODELS,
   type PreemptModel,
@@ -362,5 +363,94 @@ describe('irq state trace hooks', () => {
       m.localBhEnable();
     });
     expect(events).toEqual(['hardirqs-off', 'hardirqs-on', 'softirqs-off', 'softirqs-on']);
+  });
+});
+
+describe('preempt_count_add(2) for two back-to-back preempt_disable() calls', () => {
+  /** What a CPU shows after `body`: count, clock, and the "Preemption disabled at:" line. */
+  function after(body: (m: Machine) => void) {
+    const m = createMachine();
+    const fn = m.fnId('pcp_spin_trylock_caller');
+    return m.runOn(0, () => {
+      m.fnEnter(fn);
+      body(m);
+      m.mightSleep('mm/page_alloc.c:1');
+      const pc = m.preemptCount();
+      const now = m.now();
+      m.fnExit();
+      const [r] = m.reports({ kind: 'might-sleep' });
+      return { pc, now, disabledAt: r!.text.split('\n')[4] };
+    });
+  }
+
+  it('counts, costs and records the same as two calls', () => {
+    const two = after((m) => {
+      m.preemptDisable();
+      m.preemptDisable();
+    });
+    const fused = after((m) => m.preemptCountAdd(2));
+    expect(fused).toEqual(two);
+    expect(fused.pc).toBe(2);
+    expect(fused.disabledAt).toMatch(/\] pcp_spin_trylock_caller$/);
+  });
+
+  it('preempt_count_sub(2) undoes it at the cost of two preempt_enable() calls', () => {
+    const m = createMachine();
+    const a = m.runOn(0, () => {
+      m.preemptCountAdd(2);
+      const t0 = m.now();
+      m.preemptEnable();
+      m.preemptEnable();
+      return m.now() - t0;
+    });
+    const b = m.runOn(0, () => {
+      m.preemptCountAdd(2);
+      const t0 = m.now();
+      m.preemptCountSub(2);
+      return m.now() - t0;
+    });
+    expect(a).toBe(2);
+    expect(b).toBe(a);
+    expect(m.preemptCount()).toBe(0);
+    expect(m.reports()).toHaveLength(0);
+  });
+
+  it('near the overflow limit warns exactly as two preempt_disable() calls would', () => {
+    const m = createMachine();
+    m.runOn(0, () => {
+      for (let i = 0; i < 244; i++) m.preemptDisable();
+      m.preemptCountAdd(2);
+      expect(m.preemptCount()).toBe(246);
+      m.preemptCountSub(246);
+    });
+    expect(m.preemptCount()).toBe(0);
+    const reports = m.reports({ kind: 'preempt-imbalance' });
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.text).toContain('at kernel/sched/core.c preempt_count_add');
+  });
+
+  it('preempt_count_sub(2) with one level held warns as the second preempt_enable() would', () => {
+    const m = createMachine();
+    m.runOn(0, () => {
+      m.preemptDisable();
+      m.preemptCountSub(2);
+    });
+    expect(m.preemptCount()).toBe(0);
+    const [r] = m.reports({ kind: 'preempt-imbalance' });
+    expect(r!.text).toContain('at kernel/sched/core.c preempt_count_sub');
+  });
+
+  it('a bad count is a typed error that changes nothing', () => {
+    const m = createMachine();
+    for (const bad of [0, -1, 1.5, 256, Number.NaN]) {
+      m.runOn(0, () => {
+        const t0 = m.now();
+        expect(() => m.preemptCountAdd(bad)).toThrow(MachineError);
+        expect(() => m.preemptCountSub(bad)).toThrow(/accepted an integer from 1 to 255/);
+        expect(m.preemptCount()).toBe(0);
+        expect(m.now()).toBe(t0);
+      });
+    }
+    expect(m.reports()).toHaveLength(0);
   });
 });

@@ -106,6 +106,34 @@ describe('probe injection', () => {
     expect(runs).toBe(2);
   });
 
+  it('a probe still sees every attach, detach and pending interrupt after the others came and went', () => {
+    const m = createMachine({ nrCpus: 2 });
+    const id = m.defineProbe('tp');
+    const other = m.defineProbe('other');
+    const seen: string[] = [];
+    const a = m.attachProgram('tp', { every: true }, () => seen.push('a'));
+    const b = m.attachProgram('other', { every: true }, () => seen.push('b'));
+    a.detach();
+    a.detach(); // a second detach changes nothing
+    m.runOn(0, () => {
+      m.probe(id); // nothing attached here any more, but 'other' still is
+      m.probe(other);
+    });
+    b.detach();
+    // An NMI raised with irqs off elsewhere is taken at this CPU's next probe.
+    m.runOn(0, () => {
+      m.localIrqDisable();
+      m.raiseNmi(0, () => seen.push('nmi'));
+      m.probe(id);
+      seen.push('after the probe');
+      m.localIrqEnable();
+    });
+    m.runOn(0, () => m.probe(id)); // nothing attached, nothing pending
+    m.attachProgram('tp', { nth: 1 }, () => seen.push('c'));
+    m.runOn(1, () => m.probe(id));
+    expect(seen).toEqual(['b', 'nmi', 'after the probe', 'c']);
+  });
+
   it('rejects bad triggers and handlers', () => {
     const m = createMachine();
     expect(() => m.attachProgram('x', { nth: 0 }, () => {})).toThrow(MachineError);
