@@ -38,6 +38,18 @@ describe('uncontended spin_lock()+spin_unlock() x1000', () => {
     });
   }
   {
+    const { m, l } = setup(false);
+    const s = l.spinLock('&pcp->lock');
+    bench('lockdep off, pcpu_spin_trylock()+pcpu_spin_unlock() (pinTrylock)', () => {
+      m.runOn(0, () => {
+        for (let i = 0; i < PAIRS; i++) {
+          s.pinTrylock();
+          s.unlockUnpin();
+        }
+      });
+    });
+  }
+  {
     const { m, l } = setup(true);
     const a = l.rawSpinLock('&a');
     const b = l.spinLock('&b');

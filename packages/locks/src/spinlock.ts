@@ -65,6 +65,21 @@ export class RtSpinLock extends SpinLock {
     return false;
   }
 
+  /** `pcpu_spin_trylock()` on PREEMPT_RT: `migrate_disable()`, then `rt_spin_trylock()`. */
+  override pinTrylock(): boolean {
+    const m = this.m;
+    m.migrateDisable();
+    if (this.trylock()) return true;
+    m.migrateEnable();
+    return false;
+  }
+
+  /** `pcpu_spin_unlock()` on PREEMPT_RT: `rt_spin_unlock()`, then `migrate_enable()`. */
+  override unlockUnpin(): void {
+    this.rtUnlock();
+    this.m.migrateEnable();
+  }
+
   override lockIrqsave(): number {
     this.rtLock(0);
     return 0;

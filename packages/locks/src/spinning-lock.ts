@@ -75,6 +75,35 @@ export class SpinningLock {
     return false;
   }
 
+  /**
+   * Pin the task to this CPU, then {@link SpinningLock.trylock}; on failure
+   * unpin again. Models the `pcpu_task_pin()` + `spin_trylock()` of
+   * `pcpu_spin_trylock()` (mm/page_alloc.c). Off PREEMPT_RT the pin is a
+   * `preempt_disable()`, and both preempt_count increments go in one
+   * update: the same count, cost and records as two calls. A PREEMPT_RT
+   * spinlock_t pins with `migrate_disable()` ({@link RtSpinLock}).
+   */
+  pinTrylock(): boolean {
+    const m = this.m;
+    m.preemptCountAdd(2);
+    if (this.core.tryTake()) {
+      this.ld.acquire(this.map, 0, true, 0, 1, null);
+      return true;
+    }
+    m.preemptCountSub(2);
+    return false;
+  }
+
+  /**
+   * {@link SpinningLock.unlock}, then drop the pin of
+   * {@link SpinningLock.pinTrylock}. Models `pcpu_spin_unlock()`.
+   */
+  unlockUnpin(): void {
+    this.ld.lockRelease(this.map);
+    this.core.give();
+    this.m.preemptCountSub(2);
+  }
+
   /** Disable irqs, saving their state, and take the lock. Models `spin_lock_irqsave()`. */
   lockIrqsave(): number {
     const m = this.locking.machine;

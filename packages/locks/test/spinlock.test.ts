@@ -58,6 +58,62 @@ describe('raw_spinlock_t and spinlock_t', () => {
     }
   });
 
+  it('pcpu_spin_trylock() pins with preemption off RT and with migration on RT', () => {
+    for (const model of ['full', 'rt'] as const) {
+      const { m, l } = boot(model);
+      const pcp = l.spinLock('&pcp->lock');
+      m.runOn(0, () => {
+        expect(pcp.pinTrylock()).toBe(true);
+        // The pin plus spin_trylock()'s own: two levels off RT; on RT both are migrate_disable().
+        expect(m.preemptCount()).toBe(model === 'rt' ? 0 : 2);
+        expect(m.migrateDisabled()).toBe(model === 'rt' ? 2 : 0);
+        expect(l.lockdep.lockIsHeld(pcp.map)).toBe(true);
+        pcp.unlockUnpin();
+        expect(m.preemptCount()).toBe(0);
+        expect(m.migrateDisabled()).toBe(0);
+        expect(pcp.isLocked()).toBe(false);
+      });
+      expect(kinds(m)).toEqual([]);
+    }
+  });
+
+  it('pcpu_spin_trylock() costs and counts what preempt_disable() + spin_trylock() do', () => {
+    const run = (fused: boolean) => {
+      const { m, l } = boot('none');
+      const pcp = l.spinLock('&pcp->lock');
+      const t = m.runOn(0, () => {
+        const t0 = m.now();
+        if (fused) {
+          pcp.pinTrylock();
+          pcp.unlockUnpin();
+        } else {
+          m.preemptDisable();
+          pcp.trylock();
+          pcp.unlock();
+          m.preemptEnable();
+        }
+        return m.now() - t0;
+      });
+      const row = l.lockStat().find((r) => r.name === '&pcp->lock')!;
+      return { t, acquisitions: row.acquisitions, hold: row.holdTimeTotal, cache: m.cache.stats() };
+    };
+    expect(run(true)).toEqual(run(false));
+  });
+
+  it('a failed pcpu_spin_trylock() leaves the CPU unpinned', () => {
+    for (const model of ['none', 'rt'] as const) {
+      const { m, l } = boot(model);
+      const pcp = l.spinLock('&pcp->lock');
+      holdLock(m, 1, 10_000, 5_000, pcp);
+      m.runOn(0, () => {
+        expect(pcp.pinTrylock()).toBe(false);
+        expect(m.preemptCount()).toBe(0);
+        expect(m.migrateDisabled()).toBe(0);
+      });
+      expect(l.lockStat().find((r) => r.name === '&pcp->lock')!.trylockFailures).toBe(1);
+    }
+  });
+
   it('spin_lock_irqsave() leaves irqs enabled on RT (flags 0) and disables them elsewhere', () => {
     for (const model of ['none', 'rt'] as const) {
       const { m, l } = boot(model);
