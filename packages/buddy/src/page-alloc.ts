@@ -202,7 +202,6 @@ export class BuddyCore {
     this.opts = opts;
     this.rt = m.config.preempt === 'rt';
     this.lock2020 = opts.zoneLock === 'full';
-    this.pcpPinPreempt = !this.lock2020 && !this.rt;
     this.thp = opts.thp;
     const mem = m.memory;
     const nrPages = Math.floor(mem.sizeBytes / 4096);
@@ -528,58 +527,37 @@ export class BuddyCore {
    * kept in `irqStack`.
    */
   pcpLock(zone: Zone): PerCpuPages | null {
-    // The other models are out of line, so this one stays small enough to inline.
-    if (this.pcpPinPreempt === false) return this.pcpLockOther(zone);
-    const m = this.m;
-    m.preemptDisable();
-    const p = zone.perCpuPageset[m.cpu]!;
-    if (p.lock.trylock()) return p;
-    m.preemptEnable();
-    return null;
+    // The 2020 model is out of line, so this one stays small enough to inline.
+    if (this.lock2020) return this.pcpLockIrq(zone);
+    const p = zone.perCpuPageset[this.m.cpu]!;
+    return p.lock.pinTrylock() ? p : null;
   }
 
+  /** `pcp_spin_unlock()`, or the irq restore of the 2020 model. */
   pcpUnlock(p: PerCpuPages): void {
-    if (this.pcpPinPreempt === false) {
-      this.pcpUnlockOther(p);
+    if (this.lock2020) {
+      this.pcpUnlockIrq();
       return;
     }
-    p.lock.unlock();
-    this.m.preemptEnable();
+    p.lock.unlockUnpin();
   }
 
-  /** {@link BuddyCore.pcpLock} in the 2020 model, and on PREEMPT_RT (migrate_disable() pins). */
-  private pcpLockOther(zone: Zone): PerCpuPages | null {
-    const m = this.m;
-    if (this.lock2020) {
-      const c = m.cpu;
-      const d = this.irqDepth[c]!;
-      this.irqStack[c * IRQ_STACK + d] = this.listsLock.lockIrqsave();
-      this.irqDepth[c] = d + 1;
-      return zone.perCpuPageset[c]!;
-    }
-    m.migrateDisable();
-    const p = zone.perCpuPageset[m.cpu]!;
-    if (p.lock.trylock()) return p;
-    m.migrateEnable();
-    return null;
+  /** {@link BuddyCore.pcpLock} in the 2020 model: `local_irq_save()` (or `pa_lock`) guards the lists. */
+  private pcpLockIrq(zone: Zone): PerCpuPages {
+    const c = this.m.cpu;
+    const d = this.irqDepth[c]!;
+    this.irqStack[c * IRQ_STACK + d] = this.listsLock.lockIrqsave();
+    this.irqDepth[c] = d + 1;
+    return zone.perCpuPageset[c]!;
   }
 
-  /** {@link BuddyCore.pcpUnlock} in the 2020 model, and on PREEMPT_RT. */
-  private pcpUnlockOther(p: PerCpuPages): void {
-    const m = this.m;
-    if (this.lock2020) {
-      const c = m.cpu;
-      const d = this.irqDepth[c]! - 1;
-      this.irqDepth[c] = d;
-      this.listsLock.unlockIrqrestore(this.irqStack[c * IRQ_STACK + d]!);
-      return;
-    }
-    p.lock.unlock();
-    m.migrateEnable();
+  /** {@link BuddyCore.pcpUnlock} in the 2020 model. */
+  private pcpUnlockIrq(): void {
+    const c = this.m.cpu;
+    const d = this.irqDepth[c]! - 1;
+    this.irqDepth[c] = d;
+    this.listsLock.unlockIrqrestore(this.irqStack[c * IRQ_STACK + d]!);
   }
-
-  /** The v6.15 per-CPU lists off PREEMPT_RT: `pcpu_task_pin()` is `preempt_disable()`. */
-  private readonly pcpPinPreempt: boolean;
 
   /**
    * What guards the per-CPU lists in the 2020 model: `local_irq_save()` as in
@@ -620,7 +598,7 @@ export class BuddyCore {
       ALLOC_WMARK_LOW |
       (gfp & __GFP_KSWAPD_RECLAIM) |
       this.nofragFlags[nid * MAX_NR_ZONES + highest]!;
-    let pfn = this.getPageFromFreelist(gfp, order, allocFlags, zonelist, highest, mt, nid);
+    let pfn = this.getPageFirstZone(gfp, order, allocFlags, zonelist, highest, mt, nid);
     if (pfn < 0) pfn = this.slowpath.alloc(gfp, order, zonelist, highest, mt, nid);
     m.fnExit();
     if (pfn < 0) this.events.allocFail++;
@@ -661,8 +639,41 @@ export class BuddyCore {
   }
 
   /**
+   * {@link BuddyCore.getPageFromFreelist} when the first zone of the zonelist
+   * is above its high watermark and its lists or buddy serve the request: the
+   * usual case, without the walk. Anything else continues with the walk,
+   * which then gives the same result as a walk from the start.
+   */
+  private getPageFirstZone(
+    gfp: number,
+    order: number,
+    allocFlags: number,
+    zonelist: readonly Zone[],
+    highest: number,
+    mt: number,
+    nid: number,
+  ): number {
+    const zone = zonelist[0];
+    if (
+      zone === undefined ||
+      (zone.flags & ZONE_BELOW_HIGH) !== 0 ||
+      !zone.watermarkFast(order, zone.wmarkHigh + zone.watermarkBoost, highest, allocFlags)
+    ) {
+      return this.getPageFromFreelist(gfp, order, allocFlags, zonelist, highest, mt, nid, 0);
+    }
+    const pfn = this.rmqueue(zone, order, gfp, allocFlags, mt);
+    if (pfn < 0) {
+      return this.getPageFromFreelist(gfp, order, allocFlags, zonelist, highest, mt, nid, 1);
+    }
+    this.prepNewPage(zone, pfn, order, gfp, allocFlags);
+    if ((allocFlags & ALLOC_HIGHATOMIC) !== 0) this.reserveHighatomic(zone, pfn, order);
+    return pfn;
+  }
+
+  /**
    * `get_page_from_freelist()`: the first zone of the zonelist whose
    * watermark allows the request, then `rmqueue()`. Returns a pfn or -1.
+   * The first pass starts at zone `first` (the zones before it were tried).
    */
   getPageFromFreelist(
     gfp: number,
@@ -672,12 +683,14 @@ export class BuddyCore {
     highest: number,
     mt: number,
     nid: number,
+    first = 0,
   ): number {
     let allocFlags = allocFlagsIn;
+    let start = first;
     for (;;) {
       const noFallback = (allocFlags & ALLOC_NOFRAGMENT) !== 0;
       let restart = false;
-      for (let i = 0; i < zonelist.length; i++) {
+      for (let i = start; i < zonelist.length; i++) {
         const zone = zonelist[i]!;
         if (noFallback && this.nodes.length > 1 && i > 0 && zone.nid !== nid) {
           // Moving to a remote node: locality beats fragmentation avoidance.
@@ -704,6 +717,7 @@ export class BuddyCore {
           return pfn;
         }
       }
+      start = 0;
       if (restart) continue;
       if (noFallback) {
         allocFlags &= ~ALLOC_NOFRAGMENT;
@@ -934,6 +948,20 @@ export class BuddyCore {
    * `bad_page()` does, and refuse the free. Returns whether to proceed.
    */
   freeCheck(pfn: number, order: number): boolean {
+    const pm = this.pm;
+    // An allocated head freed with its own order and no LRU flag: small enough to inline.
+    if (
+      pm.state[pfn] === PageState.ALLOC &&
+      (pm.flags[pfn]! & PageFlag.LRU) === 0 &&
+      pm.order[pfn] === order
+    ) {
+      return true;
+    }
+    return this.freeCheckBad(pfn, order);
+  }
+
+  /** {@link BuddyCore.freeCheck} of a page that fails it: which check, then `bad_page()`. */
+  private freeCheckBad(pfn: number, order: number): boolean {
     const pm = this.pm;
     const s = pm.state[pfn];
     let reason: string | null = null;

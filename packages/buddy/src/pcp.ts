@@ -88,9 +88,24 @@ export class PerCpuPages {
 
   /** `nr_pcp_high()`: the threshold above which a free drains the lists. */
   nrHigh(zone: Zone, freeHigh: boolean): number {
-    const batch = this.batch;
-    let high = Math.min(Math.max(this.high, this.highMin), this.highMax);
+    const high = Math.min(Math.max(this.high, this.highMin), this.highMax);
     this.high = high;
+    // The common case (auto-tuned high, nothing to trim) stays small enough to inline.
+    if (
+      high === 0 ||
+      freeHigh ||
+      (zone.flags & (ZONE_RECLAIM_ACTIVE | ZONE_BELOW_HIGH)) !== 0 ||
+      this.count >= high
+    ) {
+      return this.nrHighAdjust(zone, freeHigh, high);
+    }
+    return high;
+  }
+
+  /** {@link PerCpuPages.nrHigh} when `high` shrinks or grows. */
+  private nrHighAdjust(zone: Zone, freeHigh: boolean, highIn: number): number {
+    const batch = this.batch;
+    let high = highIn;
     if (high === 0) return 0;
     if (freeHigh) {
       this.high = Math.max(high - (batch << PCP_BATCH_SCALE_MAX), this.highMin);
@@ -132,16 +147,19 @@ export class PerCpuPages {
   noteFree(order: number): boolean {
     this.allocFactor >>= 1;
     let freeHigh = false;
-    if (order > 0 && order <= PAGE_ALLOC_COSTLY_ORDER_PCP) {
-      freeHigh =
-        this.freeCount >= this.batch + Math.floor(this.highMin / 2) &&
-        (this.flags & PREV_FREE_HIGH_ORDER) !== 0 &&
-        ((this.flags & FREE_HIGH_BATCH) === 0 || this.count >= this.batch);
-      this.flags |= PREV_FREE_HIGH_ORDER;
-    } else if ((this.flags & PREV_FREE_HIGH_ORDER) !== 0) {
-      this.flags &= ~PREV_FREE_HIGH_ORDER;
-    }
+    if (order > 0 && order <= PAGE_ALLOC_COSTLY_ORDER_PCP) freeHigh = this.noteHighOrderFree();
+    else this.flags &= ~PREV_FREE_HIGH_ORDER;
     if (this.freeCount < this.batch << PCP_BATCH_SCALE_MAX) this.freeCount += 1 << order;
+    return freeHigh;
+  }
+
+  /** {@link PerCpuPages.noteFree} of a costly-or-less high-order block: is this a run of them? */
+  private noteHighOrderFree(): boolean {
+    const freeHigh =
+      this.freeCount >= this.batch + Math.floor(this.highMin / 2) &&
+      (this.flags & PREV_FREE_HIGH_ORDER) !== 0 &&
+      ((this.flags & FREE_HIGH_BATCH) === 0 || this.count >= this.batch);
+    this.flags |= PREV_FREE_HIGH_ORDER;
     return freeHigh;
   }
 }

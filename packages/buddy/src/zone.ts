@@ -59,6 +59,10 @@ export interface ZoneLock {
   unlock(): void;
   /** `spin_trylock()`. */
   trylock(): boolean;
+  /** `pcpu_spin_trylock()`: pin the task to this CPU, then `spin_trylock()`; unpinned again on failure. */
+  pinTrylock(): boolean;
+  /** `pcpu_spin_unlock()`: `spin_unlock()`, then drop the pin. */
+  unlockUnpin(): void;
   /** `spin_lock_irqsave()`: returns the saved flags. */
   lockIrqsave(): number;
   /** `spin_unlock_irqrestore()`. */
@@ -564,12 +568,23 @@ export class Zone {
 
   /** `zone_watermark_fast()`: a cheap order-0 test before the full check. */
   watermarkFast(order: number, mark: number, highestZoneidx: number, allocFlags: number): boolean {
-    const free = this.freePages;
+    // The order-0 test passing is the common case: small enough to inline.
     if (order === 0) {
-      const reserved = this.unusableFree(0, allocFlags);
-      const usable = free - Math.min(free, reserved);
-      if (usable > mark + this.lowmemReserve[highestZoneidx]!) return true;
+      const free = this.freePages;
+      const reserved = (allocFlags & ALLOC_RESERVES) === 0 ? this.nrFreeHighatomic : 0;
+      if (free - Math.min(free, reserved) > mark + this.lowmemReserve[highestZoneidx]!) return true;
     }
+    return this.watermarkFastFull(order, mark, highestZoneidx, allocFlags);
+  }
+
+  /** {@link Zone.watermarkFast} past the order-0 shortcut: `__zone_watermark_ok()` and the boost retry. */
+  private watermarkFastFull(
+    order: number,
+    mark: number,
+    highestZoneidx: number,
+    allocFlags: number,
+  ): boolean {
+    const free = this.freePages;
     if (this.watermarkOk(order, mark, highestZoneidx, allocFlags, free)) return true;
     if (
       order === 0 &&

@@ -1,4 +1,11 @@
-import { __GFP_NO_LOCKS, __GFP_NOWARN, GFP_ATOMIC, GFP_KERNEL, GFP_NOWAIT } from '@sim/gfp';
+import {
+  __GFP_NO_LOCKS,
+  __GFP_NOWARN,
+  GFP_ATOMIC,
+  GFP_DMA32,
+  GFP_KERNEL,
+  GFP_NOWAIT,
+} from '@sim/gfp';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NO_PAGE } from '../src/index.js';
 import { boot, checkAllInvariants } from './fixtures/machine.js';
@@ -83,6 +90,24 @@ describe('zone->lock taken under a raw spinlock (the 2020 kfree_rcu problem)', (
     m.runOn(0, () => a.freePages(warm, 0));
     const got = allocUnderKrcpLock(k, GFP_NOWAIT | __GFP_NO_LOCKS);
     expect(got).not.toBe(NO_PAGE);
+    expect(m.reports()).toHaveLength(0);
+    m.runOn(0, () => a.freePages(got!, 0));
+  });
+
+  it('__GFP_NO_LOCKS with an empty Normal list takes the next zone of the zonelist, DMA32, from its list', () => {
+    const k = boot(
+      { memBytes: 128 * 2 ** 20 },
+      { zoneLayout: 'dma32+normal', dma32LimitBytes: 64 * 2 ** 20, kswapd: false },
+    );
+    const { m, a } = k;
+    const [dma32, normal] = a.zones().filter((z) => z.managed > 0);
+    expect([dma32!.name, normal!.name]).toEqual(['DMA32', 'Normal']);
+    // Only DMA32's list has pages; Normal's is empty and would need zone->lock.
+    const warm = m.runOn(0, () => a.allocPages(GFP_DMA32, 0))!;
+    m.runOn(0, () => a.freePages(warm, 0));
+    const got = allocUnderKrcpLock(k, GFP_NOWAIT | __GFP_NO_LOCKS);
+    expect(got).not.toBe(NO_PAGE);
+    expect(got!).toBeLessThan(dma32!.startPfn + dma32!.spanned);
     expect(m.reports()).toHaveLength(0);
     m.runOn(0, () => a.freePages(got!, 0));
   });
