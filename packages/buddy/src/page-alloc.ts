@@ -949,20 +949,6 @@ export class BuddyCore {
    */
   freeCheck(pfn: number, order: number): boolean {
     const pm = this.pm;
-    // An allocated head freed with its own order and no LRU flag: small enough to inline.
-    if (
-      pm.state[pfn] === PageState.ALLOC &&
-      (pm.flags[pfn]! & PageFlag.LRU) === 0 &&
-      pm.order[pfn] === order
-    ) {
-      return true;
-    }
-    return this.freeCheckBad(pfn, order);
-  }
-
-  /** {@link BuddyCore.freeCheck} of a page that fails it: which check, then `bad_page()`. */
-  private freeCheckBad(pfn: number, order: number): boolean {
-    const pm = this.pm;
     const s = pm.state[pfn];
     let reason: string | null = null;
     if (s === PageState.ALLOC) {

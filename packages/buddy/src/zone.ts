@@ -568,23 +568,12 @@ export class Zone {
 
   /** `zone_watermark_fast()`: a cheap order-0 test before the full check. */
   watermarkFast(order: number, mark: number, highestZoneidx: number, allocFlags: number): boolean {
-    // The order-0 test passing is the common case: small enough to inline.
-    if (order === 0) {
-      const free = this.freePages;
-      const reserved = (allocFlags & ALLOC_RESERVES) === 0 ? this.nrFreeHighatomic : 0;
-      if (free - Math.min(free, reserved) > mark + this.lowmemReserve[highestZoneidx]!) return true;
-    }
-    return this.watermarkFastFull(order, mark, highestZoneidx, allocFlags);
-  }
-
-  /** {@link Zone.watermarkFast} past the order-0 shortcut: `__zone_watermark_ok()` and the boost retry. */
-  private watermarkFastFull(
-    order: number,
-    mark: number,
-    highestZoneidx: number,
-    allocFlags: number,
-  ): boolean {
     const free = this.freePages;
+    if (order === 0) {
+      const reserved = this.unusableFree(0, allocFlags);
+      const usable = free - Math.min(free, reserved);
+      if (usable > mark + this.lowmemReserve[highestZoneidx]!) return true;
+    }
     if (this.watermarkOk(order, mark, highestZoneidx, allocFlags, free)) return true;
     if (
       order === 0 &&
