@@ -151,8 +151,7 @@ export class IrqController {
     if (this.pendingLines[i] === 1) return; // edge already latched
     this.pendingLines[i] = 1;
     this.pendingCount[c] = this.pendingCount[c]! + 1;
-    m.attn[c] = m.attn[c]! + 1;
-    m.probeGate++;
+    m.attnRaise(c);
     if (!(m.executing && m.curCpu === c)) this.kick(c);
   }
 
@@ -172,8 +171,7 @@ export class IrqController {
     while (this.pendingLines[base + irq] === 0) irq++;
     this.pendingLines[base + irq] = 0;
     this.pendingCount[c] = this.pendingCount[c]! - 1;
-    this.m.attn[c] = this.m.attn[c]! - 1;
-    this.m.probeGate--;
+    this.m.attnTake(c);
     this.handle(c, this.descs[irq]!);
   }
 

@@ -85,8 +85,7 @@ export class Injection {
   detach(): void {
     if (!this.attached) return;
     this.attached = false;
-    this.m.probes.detach(this.probeId, this);
-    this.m.probeGate--;
+    this.m.detachInjection(this.probeId, this);
   }
 
   /** @internal called from a probe hit on CPU `c` */

@@ -130,10 +130,11 @@ export class Machine {
   /** @internal per-CPU count of pending NMIs and hardirq lines */
   readonly attn: Int32Array;
   /**
-   * @internal the sum of `attn` over all CPUs plus the injections attached to
-   * probes: while it is 0, `probe()` has nothing to do and reads nothing else
+   * The sum of `attn` over all CPUs plus the injections attached to probes:
+   * while it is 0, `probe()` has nothing to do and reads nothing else. Kept
+   * by {@link Machine.attnRaise}/{@link Machine.attnTake} and by attach/detach.
    */
-  probeGate = 0;
+  private probeGate = 0;
   /** @internal */
   readonly chain: CallChain;
   /** @internal */
@@ -1271,6 +1272,24 @@ export class Machine {
    */
   probe(id: number): void {
     if (this.probeGate !== 0) this.probeSlow(id);
+  }
+
+  /** @internal an NMI or hardirq line became pending on CPU `c` */
+  attnRaise(c: number): void {
+    this.attn[c] = this.attn[c]! + 1;
+    this.probeGate++;
+  }
+
+  /** @internal CPU `c` takes one of its pending NMIs or hardirq lines */
+  attnTake(c: number): void {
+    this.attn[c] = this.attn[c]! - 1;
+    this.probeGate--;
+  }
+
+  /** @internal remove an attached injection from its probe */
+  detachInjection(id: number, inj: Injection): void {
+    this.probes.detach(id, inj);
+    this.probeGate--;
   }
 
   private probeSlow(id: number): void {

@@ -29,16 +29,14 @@ export class NmiController {
   raise(c: number, h: NmiHandler): void {
     const m = this.m;
     this.queues[c]!.push(h);
-    m.attn[c] = m.attn[c]! + 1;
-    m.probeGate++;
+    m.attnRaise(c);
     if (!(m.executing && m.curCpu === c)) m.irq.kick(c);
   }
 
   /** Take the oldest pending NMI of CPU `c` (the current CPU, not in NMI). */
   deliverOne(c: number): void {
     const h = this.queues[c]!.shift()!;
-    this.m.attn[c] = this.m.attn[c]! - 1;
-    this.m.probeGate--;
+    this.m.attnTake(c);
     this.run(c, h);
   }
 
