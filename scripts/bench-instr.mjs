@@ -87,6 +87,31 @@ const CASES = {
     };
     return () => m.runOn(0, loop);
   },
+  /**
+   * 'buddy-pcp-pair' as packages/buddy/bench runs it: one loop factory makes
+   * the loops of several kernels, so the compiler cannot fold the allocator
+   * into the loop as a constant, the way a caller that holds it in a field
+   * (the slab allocator) reaches it too. The first kernel's loop is measured.
+   */
+  'buddy-pcp-pair-shared': async () => {
+    const { createMachine } = await pkg('cpu');
+    const { createLocking } = await pkg('locks');
+    const { createPageAllocator } = await pkg('buddy');
+    const gfp = await pkg('gfp');
+    const kernel = (buddy, lockdep) => {
+      const m = createMachine({ nrCpus: 2, memBytes: 256 * 2 ** 20 });
+      return { m, a: createPageAllocator(m, createLocking(m, { lockdep }), buddy) };
+    };
+    const pairs = (k, order) => () =>
+      k.m.runOn(0, () => {
+        const a = k.a;
+        for (let i = 0; i < CHUNK; i++) a.freePages(a.allocPages(gfp.GFP_KERNEL, order), order);
+      });
+    const measured = pairs(kernel({ kswapd: false }, false), 0);
+    pairs(kernel({ kswapd: false, zoneLock: 'full' }, false), 0);
+    pairs(kernel({ kswapd: false }, true), 0);
+    return measured;
+  },
   /** kmalloc(64, GFP_KERNEL) + kfree() on the SLUB fast path. */
   'slub-kmalloc-pair': async () => {
     const { createMachine } = await pkg('cpu');
