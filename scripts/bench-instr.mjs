@@ -251,6 +251,11 @@ function callgrind(dir, name, measured) {
       // that differs between runs, which moved one build's figure by up to 10%.
       '--no-memory-reducer',
       '--no-flush-bytecode',
+      // Without a fixed GC schedule the collections fall at moments that vary
+      // from run to run, and V8 then splits a hot path into compiled units
+      // differently: buddy-pcp-pair-shared read 2734, 3038 and 3414 in three
+      // runs of one build, and 3035-3040 with this flag.
+      '--predictable-gc-schedule',
       '--hash-seed=1',
       '--random-seed=1',
       ...nodeFlags,
