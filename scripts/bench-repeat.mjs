@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // Run every package's benchmarks several times and print, per case, the
-// median and the best rate over the runs. On a shared host one run can land
-// in a stretch where everything is up to 2x slower, so targets are read off
-// the median of several runs, with the bare-heap baseline of @sim/cpu for
-// the machine's state. Usage: node scripts/bench-repeat.mjs [runs=5] [package...]
-// (build first: `pnpm build`). Writes bench-results/repeat.json at the root.
+// median and the best rate over the runs, and the median of each run's
+// fastest iteration. On a shared host one run can land in a stretch where
+// everything is up to 2x slower, so targets are read off the median of
+// several runs, with the bare-heap baseline of @sim/cpu for the machine's
+// state. Before each package, an ALU probe (independent integer chains, the
+// kind of code that loses the most when the core's execution ports are
+// shared) is timed; its ratio to the fastest probe of the session shows how
+// contended the core was. Usage: node scripts/bench-repeat.mjs [runs=5]
+// [package...] (build first: `pnpm build`). Writes bench-results/repeat.json.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,14 +30,53 @@ if (unknown.length > 0) {
 }
 const packages = args.length > 0 ? args : PACKAGES;
 
+/**
+ * Six independent integer chains: alone on a core this retires several
+ * instructions a cycle, so it slows when another thread shares the core's
+ * ports, as the simulator's hot paths do (a latency-bound loop barely
+ * notices). Returns the fastest of five timings, in ms.
+ */
+function aluProbe() {
+  const chains = (n) => {
+    let a = 0;
+    let b = 1;
+    let c = 2;
+    let d = 3;
+    let e = 4;
+    let f = 5;
+    for (let i = 0; i < n; i++) {
+      a = (a + i) | 0;
+      b = (b ^ i) | 0;
+      c = (c + (i << 1)) | 0;
+      d = (d | i) & 0xffff;
+      e = (e - i) | 0;
+      f = (f ^ (i >>> 1)) | 0;
+    }
+    return a + b + c + d + e + f;
+  };
+  let best = Number.POSITIVE_INFINITY;
+  for (let k = 0; k < 5; k++) {
+    const t0 = performance.now();
+    probeSink ^= chains(2_000_000); // kept (and written out), so the loop is not dropped
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best;
+}
+let probeSink = 0;
+for (let k = 0; k < 5; k++) aluProbe(); // optimise the probe before it counts
+
 const dir = mkdtempSync(join(tmpdir(), 'bench-repeat-'));
-/** @type {Map<string, {pkg: string, name: string, hz: number[]}>} */
+/** @type {Map<string, {pkg: string, name: string, hz: number[], fastHz: number[]}>} */
 const cases = new Map();
+/** @type {{run: number, package: string, probeMs: number}[]} */
+const probes = [];
 try {
   for (let i = 1; i <= runs; i++) {
     for (const pkg of packages) {
       const out = join(dir, `${pkg}-${i}.json`);
-      process.stderr.write(`run ${i}/${runs}: @sim/${pkg}\n`);
+      const probeMs = aluProbe();
+      probes.push({ run: i, package: pkg, probeMs });
+      process.stderr.write(`run ${i}/${runs}: @sim/${pkg} (ALU probe ${probeMs.toFixed(2)} ms)\n`);
       const r = spawnSync(
         'npx',
         ['vitest', 'bench', '--run', '--config', 'vitest.bench.config.ts', '--outputJson', out],
@@ -48,8 +91,10 @@ try {
         for (const group of file.groups) {
           for (const b of group.benchmarks) {
             const key = `${pkg}\u0000${group.fullName}\u0000${b.name}`;
-            const c = cases.get(key) ?? { pkg, name: b.name, hz: [] };
+            const c = cases.get(key) ?? { pkg, name: b.name, hz: [], fastHz: [] };
             c.hz.push(b.hz);
+            // `min` is the fastest iteration in ms: iterations per second at that pace.
+            c.fastHz.push(1000 / b.min);
             cases.set(key, c);
           }
         }
@@ -72,15 +117,25 @@ const rows = [...cases.values()].map((c) => ({
   medianHz: median(c.hz),
   bestHz: Math.max(...c.hz),
   worstHz: Math.min(...c.hz),
+  medianFastestHz: median(c.fastHz),
 }));
+const probeBest = Math.min(...probes.map((p) => p.probeMs));
 const fmt = (x) => x.toFixed(x >= 100 ? 0 : 2).padStart(12);
 console.log(
-  `${'package'.padEnd(8)}${'case'.padEnd(72)}${'median hz'.padStart(12)}${'best hz'.padStart(12)}${'worst hz'.padStart(12)}`,
+  `${'package'.padEnd(8)}${'case'.padEnd(72)}${'median hz'.padStart(12)}${'best hz'.padStart(12)}${'worst hz'.padStart(12)}${'fastest-it hz'.padStart(14)}`,
 );
 for (const r of rows) {
   console.log(
-    `${r.package.padEnd(8)}${r.case.slice(0, 70).padEnd(72)}${fmt(r.medianHz)}${fmt(r.bestHz)}${fmt(r.worstHz)}`,
+    `${r.package.padEnd(8)}${r.case.slice(0, 70).padEnd(72)}${fmt(r.medianHz)}${fmt(r.bestHz)}${fmt(r.worstHz)}${fmt(r.medianFastestHz).padStart(14)}`,
   );
 }
+console.log(
+  `ALU probe before each package, as a multiple of the fastest (${probeBest.toFixed(2)} ms): ${probes
+    .map((p) => `${p.package}#${p.run} ${(p.probeMs / probeBest).toFixed(2)}x`)
+    .join(', ')}`,
+);
 mkdirSync('bench-results', { recursive: true });
-writeFileSync(join('bench-results', 'repeat.json'), `${JSON.stringify({ runs, rows }, null, 2)}\n`);
+writeFileSync(
+  join('bench-results', 'repeat.json'),
+  `${JSON.stringify({ runs, rows, probes, probeSink }, null, 2)}\n`,
+);
