@@ -4,10 +4,8 @@
 // fastest iteration. On a shared host one run can land in a stretch where
 // everything is up to 2x slower, so targets are read off the median of
 // several runs, with the bare-heap baseline of @sim/cpu for the machine's
-// state. Before each package, an ALU probe (independent integer chains, the
-// kind of code that loses the most when the core's execution ports are
-// shared) is timed; its ratio to the fastest probe of the session shows how
-// contended the core was. Usage: node scripts/bench-repeat.mjs [runs=5]
+// state. Before each package, an ALU probe is timed; its ratio to the
+// fastest probe of the session shows how contended the core was. Usage: node scripts/bench-repeat.mjs [runs=5]
 // [package...] (build first: `pnpm build`). Writes bench-results/repeat.json.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -30,40 +28,43 @@ if (unknown.length > 0) {
 }
 const packages = args.length > 0 ? args : PACKAGES;
 
-/**
- * Six independent integer chains: alone on a core this retires several
- * instructions a cycle, so it slows when another thread shares the core's
- * ports, as the simulator's hot paths do (a latency-bound loop barely
- * notices). Returns the fastest of five timings, in ms.
- */
-function aluProbe() {
-  const chains = (n) => {
-    let a = 0;
-    let b = 1;
-    let c = 2;
-    let d = 3;
-    let e = 4;
-    let f = 5;
-    for (let i = 0; i < n; i++) {
-      a = (a + i) | 0;
-      b = (b ^ i) | 0;
-      c = (c + (i << 1)) | 0;
-      d = (d | i) & 0xffff;
-      e = (e - i) | 0;
-      f = (f ^ (i >>> 1)) | 0;
-    }
-    return a + b + c + d + e + f;
-  };
+// The ALU probe: six independent integer chains. Alone on a core they retire
+// several instructions a cycle, so they slow when another thread shares the
+// core's execution ports, as the simulator's hot paths do (a latency-bound
+// loop barely notices). They run in calls of 50 000 steps, so the compiler
+// optimises the function as a whole (one long loop is replaced on the stack,
+// and that code's speed differed from process to process), and the results
+// are combined with xor, so they stay int32 and nothing deoptimises.
+function chains(n) {
+  let a = 0;
+  let b = 1;
+  let c = 2;
+  let d = 3;
+  let e = 4;
+  let f = 5;
+  for (let i = 0; i < n; i++) {
+    a = (a + i) | 0;
+    b = (b ^ i) | 0;
+    c = (c + (i << 1)) | 0;
+    d = (d | i) & 0xffff;
+    e = (e - i) | 0;
+    f = (f ^ (i >>> 1)) | 0;
+  }
+  return a ^ b ^ c ^ d ^ e ^ f;
+}
+let probeSink = 0; // written out with the results, so no loop can be dropped
+
+/** The ALU probe: the fastest of five timings of 40 x 50 000 steps, in ms. */
+function probeMs() {
   let best = Number.POSITIVE_INFINITY;
   for (let k = 0; k < 5; k++) {
     const t0 = performance.now();
-    probeSink ^= chains(2_000_000); // kept (and written out), so the loop is not dropped
+    for (let c = 0; c < 40; c++) probeSink ^= chains(50_000);
     best = Math.min(best, performance.now() - t0);
   }
   return best;
 }
-let probeSink = 0;
-for (let k = 0; k < 5; k++) aluProbe(); // optimise the probe before it counts
+for (let k = 0; k < 50; k++) probeSink ^= chains(50_000); // optimised before it counts
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-repeat-'));
 /** @type {Map<string, {pkg: string, name: string, hz: number[], fastHz: number[]}>} */
@@ -74,9 +75,9 @@ try {
   for (let i = 1; i <= runs; i++) {
     for (const pkg of packages) {
       const out = join(dir, `${pkg}-${i}.json`);
-      const probeMs = aluProbe();
-      probes.push({ run: i, package: pkg, probeMs });
-      process.stderr.write(`run ${i}/${runs}: @sim/${pkg} (ALU probe ${probeMs.toFixed(2)} ms)\n`);
+      const ms = probeMs();
+      probes.push({ run: i, package: pkg, probeMs: ms });
+      process.stderr.write(`run ${i}/${runs}: @sim/${pkg} (ALU probe ${ms.toFixed(2)} ms)\n`);
       const r = spawnSync(
         'npx',
         ['vitest', 'bench', '--run', '--config', 'vitest.bench.config.ts', '--outputJson', out],
