@@ -4,9 +4,10 @@
 // fastest iteration. On a shared host one run can land in a stretch where
 // everything is up to 2x slower, so targets are read off the median of
 // several runs, with the bare-heap baseline of @sim/cpu for the machine's
-// state. Before each package, an ALU probe is timed; its ratio to the
-// fastest probe of the session shows how contended the core was. Usage: node scripts/bench-repeat.mjs [runs=5]
-// [package...] (build first: `pnpm build`). Writes bench-results/repeat.json.
+// state. Before each package an ALU probe is timed; its ratio to the fastest
+// probe of the session shows how contended the core was.
+// Usage: node scripts/bench-repeat.mjs [runs=5] [package...] (build first:
+// `pnpm build`). Writes bench-results/repeat.json at the root.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,9 +33,9 @@ const packages = args.length > 0 ? args : PACKAGES;
 // several instructions a cycle, so they slow when another thread shares the
 // core's execution ports, as the simulator's hot paths do (a latency-bound
 // loop barely notices). They run in calls of 50 000 steps, so the compiler
-// optimises the function as a whole (one long loop is replaced on the stack,
-// and that code's speed differed from process to process), and the results
-// are combined with xor, so they stay int32 and nothing deoptimises.
+// optimises the function as a whole (a single long loop ran at 0.57, 1.2 or
+// 3.1 ms from one process to the next), and the results are combined with
+// xor, so they stay int32 and nothing deoptimises.
 function chains(n) {
   let a = 0;
   let b = 1;
@@ -59,7 +60,7 @@ function probeMs() {
   let best = Number.POSITIVE_INFINITY;
   for (let k = 0; k < 5; k++) {
     const t0 = performance.now();
-    for (let c = 0; c < 40; c++) probeSink ^= chains(50_000);
+    for (let call = 0; call < 40; call++) probeSink ^= chains(50_000);
     best = Math.min(best, performance.now() - t0);
   }
   return best;
