@@ -7,7 +7,8 @@
 // state. Before each package an ALU probe is timed; its ratio to the fastest
 // probe of the session shows how contended the core was.
 // Usage: node scripts/bench-repeat.mjs [runs=5] [package...] (build first:
-// `pnpm build`). Writes bench-results/repeat.json at the root.
+// `pnpm build`). Writes bench-results/repeat.json at the root, with each
+// case's rate in every run (runHz) beside the summary.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -120,6 +121,7 @@ const rows = [...cases.values()].map((c) => ({
   bestHz: Math.max(...c.hz),
   worstHz: Math.min(...c.hz),
   medianFastestHz: median(c.fastHz),
+  runHz: c.hz,
 }));
 const probeBest = Math.min(...probes.map((p) => p.probeMs));
 const fmt = (x) => x.toFixed(x >= 100 ? 0 : 2).padStart(12);
